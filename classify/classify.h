@@ -1,0 +1,61 @@
+/*
+ * classify.h - the classify stage: rules and the organisation registry are
+ * read from a commit of the rules git repository (never from the work tree),
+ * organisations are resolved, each record gets one primary category, tags
+ * and a direction.  classify/ knows nothing of SQLite or of where a message
+ * came from.
+ */
+#ifndef AVVIK_CLASSIFY_H
+#define AVVIK_CLASSIFY_H
+
+#include "core/core.h"
+
+typedef struct classify_rules classify_rules;
+
+/* Creates a git repository at dir (which must not hold one yet), copies the
+ * rule set from seed_dir (categories.yaml, orgs.yaml, rules/ *.yaml,
+ * README.md) and commits it through libgit2 as "avvik init: default rules".
+ * 0 ok; -1 with err filled.  Returns 1 when dir already is a git repository
+ * (nothing changed). */
+int classify_repo_init(const char *dir, const char *seed_dir, sbuf *err);
+
+/* Loads categories, organisations and rules from commit rev (any revspec:
+ * "HEAD", a branch, a hex id; NULL means HEAD) of the repository at
+ * repo_path.  0 ok; -1 with err naming file:line:col and what was expected.
+ * Caller owns *out (classify_rules_free). */
+int classify_rules_load(classify_rules **out, const char *repo_path, const char *rev, sbuf *err);
+/* Same from files on disk (a rules directory such as the shipped rules/);
+ * commit id is then "worktree".  For tests and `rules check --worktree`. */
+int classify_rules_load_dir(classify_rules **out, const char *dir, sbuf *err);
+void classify_rules_free(classify_rules *rules);
+
+const char *classify_rules_commit(const classify_rules *rules);   /* 40 hex */
+size_t classify_rules_count(const classify_rules *rules);
+
+/* Classifies r.  out must be initialised; the caller clears it.  Always
+ * succeeds: without a matching rule the category is "annet". */
+void classify_record(const classify_rules *rules, const avvik_record *r, avvik_class *out);
+
+/* Organisation resolution, for the record's parties and for tests.
+ * Fills id (registry id or NULL), type and how ("her", "orgnr", "alias",
+ * "folded", "fuzzy:1", "type-hint", "unresolved"). */
+typedef struct {
+	char *id;
+	char *name;     /* registry display name, NULL when unresolved */
+	org_type type;
+	char *how;
+} classify_org;
+void classify_org_resolve(const classify_rules *rules, const avvik_party *party, classify_org *out);
+void classify_org_clear(classify_org *o);
+
+/* Category table (from categories.yaml). */
+size_t classify_category_count(const classify_rules *rules);
+const char *classify_category_code(const classify_rules *rules, size_t i);
+const char *classify_category_label(const classify_rules *rules, const char *code); /* bokmål */
+int classify_category_counted(const classify_rules *rules, const char *code); /* 0 for faktura */
+
+/* Runs every example embedded in the rules; prints failures to out.
+ * Returns the number of failing examples; *n_total gets the count. */
+int classify_rules_test(const classify_rules *rules, FILE *out, int *n_total);
+
+#endif

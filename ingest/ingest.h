@@ -1,0 +1,88 @@
+/*
+ * ingest.h - the ingest stage: turns bytes from a source into deviation
+ * records.  Parsers (KITH MsgHead/Dialogmelding, the avvik export XML) and the
+ * scrubbing of personal data live here.  ingest/ never touches the store: it
+ * hands each item to a sink the caller provides (the wiring in cli/).
+ */
+#ifndef AVVIK_INGEST_H
+#define AVVIK_INGEST_H
+
+#include "core/core.h"
+
+typedef enum {
+	INGEST_FORMAT_AUTO = 0,
+	INGEST_FORMAT_MSGHEAD,      /* KITH MsgHead v1.2 + Dialogmelding 1.0/1.1 */
+	INGEST_FORMAT_AVVIK_XML     /* the avvik export XML (schema/avvik-export.xsd) */
+} ingest_format;
+
+const char *ingest_format_name(ingest_format f);           /* "auto", "msghead", "avvik-xml" */
+int ingest_format_parse(const char *s, ingest_format *out); /* 0 ok, -1 unknown */
+
+/* What a parser hands to the sink for each thing it found. */
+typedef enum {
+	INGEST_ITEM_DEVIATION,   /* record is a deviation; raw holds its own bytes */
+	INGEST_ITEM_SKIPPED,     /* valid message that is no deviation (AppRec, epikrise) */
+	INGEST_ITEM_QUARANTINE   /* could not be parsed; reason says why */
+} ingest_item_kind;
+
+typedef struct {
+	ingest_item_kind kind;
+	avvik_record *record;    /* DEVIATION only; the sink may take its fields */
+	const char *raw;         /* the message's bytes: whole file, or one <avvik> element */
+	size_t raw_len;
+	char raw_sha256[65];     /* hex sha256 of raw */
+	const char *reason;      /* SKIPPED/QUARANTINE: "file:line: what was expected" */
+	long line;               /* line in origin where the item starts/failed; 0 unknown */
+} ingest_item;
+
+/* The sink returns 0 to go on, non-zero to stop the parse (it is then
+ * returned by the parser). */
+typedef int (*ingest_sink_fn)(void *ctx, const ingest_item *item);
+
+typedef struct {
+	const unsigned char *hmac_key;   /* pseudonym key (from the key file) */
+	size_t hmac_key_len;
+	const char *source;              /* source name, copied into records */
+	size_t max_file_size;            /* DOM-parsed messages larger than this are quarantined */
+	ingest_sink_fn sink;
+	void *sink_ctx;
+} ingest_ctx;
+
+/* Parses one file (path names it in messages) in the given or detected
+ * format, handing every item to ctx->sink.  A file that is not well-formed,
+ * empty, binary or of unknown format yields one QUARANTINE item.  Returns 0
+ * when the file was read (whatever its items were), -1 when it could not be
+ * read at all (errno set), or the sink's non-zero value. */
+int ingest_file(const ingest_ctx *ctx, const char *path, ingest_format fmt);
+
+/* Same for a message already in memory (e-mail attachments, HTTP bodies,
+ * fuzzing).  origin names it in messages. */
+int ingest_buffer(const ingest_ctx *ctx, const char *origin, const char *data, size_t len,
+		  ingest_format fmt);
+
+/* Detects the format from the first bytes: the root element's namespace. */
+ingest_format ingest_detect(const char *data, size_t len);
+
+/* Calls fn for every regular file under path (path itself when it is a
+ * file), in sorted order so runs are reproducible; hidden files and
+ * directories are skipped.  Stops and returns fn's value when non-zero;
+ * -1 with errno when path cannot be read. */
+int ingest_walk(const char *path, int (*fn)(void *ctx, const char *file), void *ctx);
+
+/* ---- privacy ---- */
+/* Fødselsnummer, D- and H-numbers (incl. synthetic test numbers and the 2032
+ * rule: a plausible date and a valid K2 is enough). */
+int ingest_fnr_valid(const char *digits11);
+/* Replaces every fødselsnummer-shaped run of 11 digits (optionally written
+ * "DDMMYY NNNNN") in text with "[pasient:XXXXXXXXXX]", a keyed HMAC-SHA256
+ * pseudonym (10 hex digits) of the number.  Returns how many were replaced. */
+int ingest_scrub_text(const ingest_ctx *ctx, sbuf *text);
+/* The pseudonym token of one number, without brackets (out gets 10 hex). */
+void ingest_pseudonym(const ingest_ctx *ctx, const char *digits11, sbuf *out);
+
+/* sha256 of data as 64 hex digits + NUL. */
+void ingest_sha256_hex(const void *data, size_t len, char out[65]);
+/* Sets r->content_hash from avvik_record_canonical(). */
+void ingest_record_hash(avvik_record *r);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * store.h - the store stage: the SQLite database (schema, migrations,
+ * writes, queries).  Every statement is prepared once per connection and
+ * reused.  store/ knows the record and the classification from core/, and
+ * nothing of parsers, rules or renderers.
+ */
+#ifndef AVVIK_STORE_H
+#define AVVIK_STORE_H
+
+#include "core/core.h"
+
+typedef struct store store;
+
+/* Opens (create != 0: creates, mode 0600) the database at path, enables WAL
+ * and foreign keys, and brings the schema to the current version.  Caller
+ * owns *out (store_close).  0 ok; -1 with err filled. */
+int store_open(store **out, const char *path, int create, sbuf *err);
+void store_close(store *st);
+int store_was_created(const store *st);   /* 1 when this open created the file */
+int store_schema_version(const store *st);
+
+/* One transaction per batch: the caller brackets its writes. */
+int store_begin(store *st);
+int store_commit(store *st);
+void store_rollback(store *st);
+const char *store_errmsg(store *st);
+
+/* ---- ingest side ---- */
+/* Files already read: path + size + mtime + inode, and the file's sha256.
+ * Returns 1 when the same file (same identity and hash) was fully read. */
+int store_file_seen(store *st, const char *path, int64_t size, int64_t mtime, int64_t inode);
+int store_file_mark(store *st, const char *path, int64_t size, int64_t mtime, int64_t inode,
+		    const char *sha256);
+/* Raw messages, unique by sha256.  status is "deviation" or "skipped".
+ * Returns 1 when added (*out_id set), 0 when already there (*out_id set to
+ * the existing row), -1 on error. */
+int store_raw_put(store *st, const char *sha256, const char *source, const char *origin,
+		  const char *status, const char *reason, const void *body, size_t len,
+		  int64_t *out_id);
+/* Deviation, unique by content hash and by external id.  1 added, 0
+ * duplicate (nothing written), -1 error. */
+int store_deviation_put(store *st, const avvik_record *r, int64_t raw_id, int64_t *out_id);
+int store_quarantine_put(store *st, const char *source, const char *origin, long line,
+			 const char *reason, const char *sha256, const void *body, size_t len);
+
+/* ---- classify side ---- */
+typedef int (*store_record_fn)(void *ctx, int64_t id, const avvik_record *r);
+/* Calls fn for each deviation; with commit != NULL only for those that have
+ * no classification under that commit. */
+int store_deviations_each(store *st, const char *commit, store_record_fn fn, void *ctx);
+int store_class_put(store *st, int64_t deviation_id, const char *commit, const avvik_class *c);
+/* Records that commit is now the one reports use. */
+int store_class_run_put(store *st, const char *commit, long n_classified);
+/* The rules commit reports use (the latest classify run); NULL when none.
+ * Caller frees. */
+char *store_current_commit(store *st);
+/* Number of classifications stored under commit. */
+long store_class_count(store *st, const char *commit);
+
+/* ---- report side ---- */
+/* Totals that every report names. */
+typedef struct {
+	long deviations;     /* unique deviations stored */
+	long raw_messages;
+	long duplicates;     /* messages seen again and not stored twice */
+	long skipped;
+	long quarantined;
+} store_totals;
+int store_totals_get(store *st, store_totals *out);
+
+typedef enum {
+	STORE_GROUP_NONE,
+	STORE_GROUP_DIRECTION,
+	STORE_GROUP_CATEGORY,
+	STORE_GROUP_REPORTER_TYPE,
+	STORE_GROUP_MONTH
+} store_group;
+/* Counts deviations whose count date (event, else reported, else received)
+ * lies in p, under commit, grouped; categories in exclude (comma-separated
+ * codes, e.g. "faktura") are left out.  fn gets each group key ("" for
+ * NONE) and its count, in key order. */
+typedef int (*store_count_fn)(void *ctx, const char *key, long count);
+int store_count(store *st, const char *commit, const period *p, store_group g,
+		const char *exclude, store_count_fn fn, void *ctx);
+
+/* One row of an export: the record and its classification under commit. */
+typedef int (*store_export_fn)(void *ctx, int64_t id, const avvik_record *r,
+			       const avvik_class *c, const char *commit);
+int store_export_each(store *st, const char *commit, const period *p, store_export_fn fn,
+		      void *ctx);
+
+#endif

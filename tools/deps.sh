@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian packages avvik's build, tests and demo need, when missing.
+# Quick when everything is there; uses sudo when not run as root.
+set -e
+PKGS="build-essential pkg-config git perl libxml2-dev libxml2-utils libsqlite3-dev sqlite3
+libgit2-dev libpcre2-dev libyaml-dev libinih-dev libcmocka-dev libssl-dev"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >&2
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing >&2
