@@ -33,19 +33,44 @@ typedef struct {
 	double p_value;
 } stats_poisson;
 int stats_poisson_compare(long a, double ta, long b, double tb, double conf, stats_poisson *out);
+/* (On stats_poisson_compare: a == 0 gives ratio +inf and ci_high +inf, b == 0
+ * gives ratio 0 and ci_low 0.  It returns -1 when a + b == 0 or an argument
+ * is invalid; *out is then ratio NaN, CI [0, inf], p 1.) */
+
+/* Median of v[0..n-1] (v is not modified); NaN when n == 0. */
+double stats_median(const double *v, size_t n);
+/* Anhøj's run-chart rules for n useful points: a run longer than
+ * *longest_run_max (round(log2 n) + 3) or fewer crossings of the median
+ * than *min_crossings (qbinom(0.05, n - 1, 0.5)) signals non-random
+ * variation.  n == 0 gives 0 and 0. */
+void stats_anhoj_limits(size_t n, int *longest_run_max, int *min_crossings);
 
 /* ---- reports ---- */
 typedef enum { REPORT_TEXT, REPORT_JSON, REPORT_MD, REPORT_CSV, REPORT_HTML } report_format;
 int report_format_parse(const char *s, report_format *out);
 
-/* report compare A B: counts, change, rate ratio, by direction and by
- * category.  Writes to out; 0 ok, -1 on a store error (err filled). */
-int report_compare(store *st, const period *a, const period *b, report_format fmt,
+/* What every report needs to know beyond the data: which rules commit's
+ * classification it reads, which categories are kept out of the counts, and
+ * the category labels (the registry lives in the rules, which report/ does
+ * not read itself). */
+typedef struct {
+	const char *commit;         /* 40 hex */
+	const char *exclude;        /* comma-separated category codes, e.g. "faktura" */
+	const char *(*category_label)(void *ctx, const char *code);  /* NULL: the code */
+	void *label_ctx;
+	report_format format;
+} report_opts;
+
+/* report compare A B: counts, change, exact Poisson test of the rate ratio,
+ * and the same by direction, category and reporter type.  0 ok, -1 on a
+ * store error (err filled). */
+int report_compare(store *st, const report_opts *o, const period *a, const period *b,
 		   FILE *out, sbuf *err);
 
 typedef enum { EXPORT_JSONL, EXPORT_CSV } export_format;
-/* One line/row per deviation (current classification), scrubbed fields only. */
-int report_export(store *st, const period *p /* NULL = all */, export_format fmt,
+/* One line/row per deviation under o->commit, in p (NULL = all); only
+ * scrubbed fields, never a patient's number or name. */
+int report_export(store *st, const report_opts *o, const period *p, export_format fmt,
 		  FILE *out, sbuf *err);
 
 #endif

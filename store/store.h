@@ -25,6 +25,11 @@ int store_commit(store *st);
 void store_rollback(store *st);
 const char *store_errmsg(store *st);
 
+/* Small settings kept with the data (e.g. where init put the rules
+ * repository).  store_meta_get returns a malloc'd copy or NULL. */
+char *store_meta_get(store *st, const char *key);
+int store_meta_put(store *st, const char *key, const char *value);
+
 /* ---- ingest side ---- */
 /* Files already read: path + size + mtime + inode, and the file's sha256.
  * Returns 1 when the same file (same identity and hash) was fully read. */
@@ -61,7 +66,7 @@ long store_class_count(store *st, const char *commit);
 /* Totals that every report names. */
 typedef struct {
 	long deviations;     /* unique deviations stored */
-	long raw_messages;
+	long received;       /* messages received: stored, duplicate, skipped or quarantined */
 	long duplicates;     /* messages seen again and not stored twice */
 	long skipped;
 	long quarantined;

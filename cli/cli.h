@@ -1,0 +1,91 @@
+/*
+ * cli.h - the command line: configuration, the commands, and the one place
+ * where the stages are wired together (pipeline.c: ingest -> store, and
+ * store -> classify -> store, one transaction per batch).
+ */
+#ifndef AVVIK_CLI_H
+#define AVVIK_CLI_H
+
+#include "core/core.h"
+#include "ingest/ingest.h"
+#include "store/store.h"
+
+typedef enum { SOURCE_DIR = 0 } source_type;
+
+typedef struct {
+	char *name;
+	source_type type;
+	char *path;
+	ingest_format format;
+	char *file;     /* config file and line of the section, for messages */
+	int line;
+} cli_source;
+
+/* Global settings: defaults, then the config file, then the command line. */
+typedef struct {
+	char *config_path;    /* NULL when no config file was read */
+	char *db;
+	char *rules_dir;
+	char *rules_rev;
+	char *key_file;
+	log_level log_lvl;
+	cli_source *sources;
+	size_t n_sources;
+} cli_config;
+
+/* Reads path into cfg.  0 ok; -1 with err = "file:line: key: what is wrong". */
+int cli_config_load(cli_config *cfg, const char *path, sbuf *err);
+void cli_config_clear(cli_config *cfg);
+/* Fills what was left unset (key file next to the database). */
+void cli_config_finish(cli_config *cfg);
+const cli_source *cli_config_source(const cli_config *cfg, const char *name);
+
+/* The whole program: parses global options, reads the config, runs a
+ * command, returns the exit code. */
+int cli_main(int argc, char **argv);
+
+/* Each command gets the arguments after its name (argv[0] is the command)
+ * and returns an exit code. */
+int cmd_init(cli_config *cfg, int argc, char **argv);
+int cmd_ingest(cli_config *cfg, int argc, char **argv);
+int cmd_classify(cli_config *cfg, int argc, char **argv);
+int cmd_run(cli_config *cfg, int argc, char **argv);
+int cmd_report(cli_config *cfg, int argc, char **argv);
+int cmd_export(cli_config *cfg, int argc, char **argv);
+int cmd_help(cli_config *cfg, int argc, char **argv);
+void cli_usage(FILE *out, const char *command);
+
+/* ---- helpers shared by the commands ---- */
+/* Opens the database named by cfg (must exist).  NULL after printing why. */
+store *cli_store_open(const cli_config *cfg);
+/* The rules repository: config/--rules-dir, else what init recorded. */
+char *cli_rules_dir(const cli_config *cfg, store *st);
+/* Reads the pseudonym key; refuses a key file others can read. */
+int cli_key_load(const char *path, unsigned char *key, size_t *len);
+/* Writes to path atomically (temp file + rename) or to stdout for NULL/"-". */
+typedef struct {
+	FILE *f;
+	char *path;
+	char *tmp;
+} cli_output;
+int cli_output_open(cli_output *o, const char *path);
+int cli_output_close(cli_output *o, int ok);
+
+/* ---- pipeline.c: the wiring ---- */
+typedef struct {
+	long files, files_unchanged, new_deviations, duplicates, skipped, quarantined;
+	int failed;          /* the source could not be read as a whole */
+} pipeline_counts;
+
+/* Ingests one source (a configured one or an ad-hoc --path), one
+ * transaction per file, the file's identity recorded in the same
+ * transaction. */
+int pipeline_ingest_source(store *st, const cli_source *src, const unsigned char *key,
+			   size_t key_len, pipeline_counts *out);
+/* Classifies under rules_rev of rules_dir what has no classification yet
+ * under that commit (all when all != 0).  Prints nothing; *n_out and
+ * *commit_out (caller frees) say what was done.  0 ok; -1 with err. */
+int pipeline_classify(store *st, const char *rules_dir, const char *rev, int all,
+		      long *n_out, char **commit_out, sbuf *err);
+
+#endif

@@ -1,0 +1,242 @@
+/* cmd_ingest.c - avvik ingest, classify and run. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+static void ingest_print(const char *name, const pipeline_counts *c)
+{
+	printf("%s: %ld files (%ld unchanged), %ld new, %ld duplicates, %ld skipped, %ld quarantined%s\n",
+	       name, c->files, c->files_unchanged, c->new_deviations, c->duplicates, c->skipped,
+	       c->quarantined, c->failed ? ", FAILED" : "");
+}
+
+/* Ingests the given sources; returns the exit code. */
+static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, size_t n)
+{
+	unsigned char key[64];
+	size_t key_len = sizeof key, i;
+	int rc = EXIT_DONE;
+
+	if (cli_key_load(cfg->key_file, key, &key_len))
+		return EXIT_USAGE;
+	for (i = 0; i < n; i++) {
+		pipeline_counts c;
+		if (pipeline_ingest_source(st, srcs[i], key, key_len, &c)) {
+			ingest_print(srcs[i]->name, &c);
+			return EXIT_FATAL;
+		}
+		ingest_print(srcs[i]->name, &c);
+		if (c.failed || c.quarantined)
+			rc = EXIT_PARTIAL;
+	}
+	return rc;
+}
+
+/* The sources named on the command line, or all configured. */
+static int ingest_select(cli_config *cfg, int argc, char **argv, const cli_source ***out, size_t *n)
+{
+	int i;
+
+	*out = NULL;
+	*n = 0;
+	if (argc == 0) {
+		if (!cfg->n_sources) {
+			log_error("no sources configured: give --path PATH, or [source NAME] sections in the config");
+			return -1;
+		}
+		*out = xcalloc(cfg->n_sources, sizeof **out);
+		for (*n = 0; *n < cfg->n_sources; (*n)++)
+			(*out)[*n] = &cfg->sources[*n];
+		return 0;
+	}
+	*out = xcalloc((size_t)argc, sizeof **out);
+	for (i = 0; i < argc; i++) {
+		const cli_source *s = cli_config_source(cfg, argv[i]);
+		if (!s) {
+			log_error("no source named '%s' in %s", argv[i],
+				  cfg->config_path ? cfg->config_path : "the config (none given)");
+			free(*out);
+			*out = NULL;
+			return -1;
+		}
+		(*out)[(*n)++] = s;
+	}
+	return 0;
+}
+
+int cmd_ingest(cli_config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "path", required_argument, NULL, 'p' },
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	ingest_format fmt = INGEST_FORMAT_AUTO;
+	const cli_source **srcs = NULL;
+	cli_source adhoc;
+	size_t n = 0;
+	store *st;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': path = optarg; break;
+		case 'f':
+			if (ingest_format_parse(optarg, &fmt)) {
+				log_error("ingest: unknown format '%s' (expected auto, msghead or avvik-xml)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		default: cli_usage(stderr, "ingest"); return EXIT_USAGE;
+		}
+	}
+	if (path && optind < argc) {
+		log_error("ingest: give either --path or source names, not both");
+		return EXIT_USAGE;
+	}
+	if (path) {
+		memset(&adhoc, 0, sizeof adhoc);
+		adhoc.name = "path";
+		adhoc.type = SOURCE_DIR;
+		adhoc.path = (char *)path;
+		adhoc.format = fmt;
+	} else if (ingest_select(cfg, argc - optind, argv + optind, &srcs, &n)) {
+		return EXIT_USAGE;
+	}
+	if (!(st = cli_store_open(cfg))) {
+		free(srcs);
+		return EXIT_USAGE;
+	}
+	if (path) {
+		const cli_source *one = &adhoc;
+		rc = ingest_sources(cfg, st, &one, 1);
+	} else {
+		rc = ingest_sources(cfg, st, srcs, n);
+	}
+	free(srcs);
+	store_close(st);
+	return rc;
+}
+
+static int classify_now(cli_config *cfg, store *st, const char *rev, int all)
+{
+	char *dir = cli_rules_dir(cfg, st), *commit = NULL;
+	sbuf err = SBUF_INIT;
+	long n = 0;
+	int rc = EXIT_DONE;
+
+	if (!dir)
+		return EXIT_USAGE;
+	if (pipeline_classify(st, dir, rev, all, &n, &commit, &err)) {
+		log_error("classify: %s", err.buf);
+		rc = EXIT_FATAL;
+	} else {
+		printf("classified %ld deviations under rules commit %.12s\n", n, commit);
+	}
+	free(commit);
+	free(dir);
+	sbuf_release(&err);
+	return rc;
+}
+
+int cmd_classify(cli_config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rev", required_argument, NULL, 'r' },
+		{ "all", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *rev = cfg->rules_rev;
+	int c, all = 0, rc;
+	store *st;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': rev = optarg; break;
+		case 'a': all = 1; break;
+		default: cli_usage(stderr, "classify"); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_usage(stderr, "classify");
+		return EXIT_USAGE;
+	}
+	if (!(st = cli_store_open(cfg)))
+		return EXIT_USAGE;
+	rc = classify_now(cfg, st, rev, all);
+	store_close(st);
+	return rc;
+}
+
+/* One run at a time: an exclusive lock on DB.lock, held until exit. */
+static int run_lock(const char *db)
+{
+	sbuf p = SBUF_INIT;
+	int fd;
+
+	sbuf_addf(&p, "%s.lock", db);
+	fd = open(p.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_error("%s: cannot open lock file: %s", p.buf, strerror(errno));
+		sbuf_release(&p);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		char pid[32] = "";
+		ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+		if (n > 0)
+			pid[n] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		log_error("%s: another run holds the lock (process %s)", p.buf, *pid ? pid : "?");
+		close(fd);
+		sbuf_release(&p);
+		return -2;
+	}
+	if (ftruncate(fd, 0) == 0)
+		dprintf(fd, "%ld\n", (long)getpid());
+	sbuf_release(&p);
+	return fd;
+}
+
+int cmd_run(cli_config *cfg, int argc, char **argv)
+{
+	const cli_source **srcs = NULL;
+	size_t n = 0;
+	store *st;
+	int lock, rc, crc;
+
+	(void)argv;
+	if (argc > 1) {
+		cli_usage(stderr, "run");
+		return EXIT_USAGE;
+	}
+	if (ingest_select(cfg, 0, NULL, &srcs, &n))
+		return EXIT_USAGE;
+	lock = run_lock(cfg->db);
+	if (lock < 0) {
+		free(srcs);
+		return lock == -2 ? EXIT_LOCKED : EXIT_FATAL;
+	}
+	if (!(st = cli_store_open(cfg))) {
+		free(srcs);
+		close(lock);
+		return EXIT_USAGE;
+	}
+	rc = ingest_sources(cfg, st, srcs, n);
+	if (rc != EXIT_FATAL && rc != EXIT_USAGE) {
+		crc = classify_now(cfg, st, cfg->rules_rev, 0);
+		if (crc != EXIT_DONE)
+			rc = crc;
+	}
+	free(srcs);
+	store_close(st);
+	close(lock);
+	return rc;
+}

@@ -1,0 +1,373 @@
+/*
+ * compare.c - report compare A B: the year-over-year (or any two periods)
+ * comparison the FSU reads first, with the exact conditional Poisson test.
+ */
+#include "report/report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int report_format_parse(const char *s, report_format *out)
+{
+	static const struct { const char *name; report_format f; } names[] = {
+		{ "text", REPORT_TEXT }, { "json", REPORT_JSON }, { "md", REPORT_MD },
+		{ "csv", REPORT_CSV }, { "html", REPORT_HTML },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(s, names[i].name)) {
+			*out = names[i].f;
+			return 0;
+		}
+	return -1;
+}
+
+/* A small table of keys with a count per period. */
+typedef struct {
+	char *key;
+	long n[2];
+} compare_row;
+
+typedef struct {
+	compare_row *rows;
+	size_t len;
+	int side;     /* which period is being filled */
+} compare_table;
+
+static int compare_table_add(void *ctx, const char *key, long count)
+{
+	compare_table *t = ctx;
+	size_t i;
+
+	for (i = 0; i < t->len; i++)
+		if (!strcmp(t->rows[i].key, key))
+			break;
+	if (i == t->len) {
+		t->rows = xrealloc(t->rows, (t->len + 1) * sizeof *t->rows);
+		t->rows[i].key = xstrdup(key);
+		t->rows[i].n[0] = t->rows[i].n[1] = 0;
+		t->len++;
+	}
+	t->rows[i].n[t->side] += count;
+	return 0;
+}
+
+static int compare_row_cmp(const void *a, const void *b)
+{
+	const compare_row *x = a, *y = b;
+	long tx = x->n[0] + x->n[1], ty = y->n[0] + y->n[1];
+
+	if (tx != ty)
+		return tx < ty ? 1 : -1;
+	return strcmp(x->key, y->key);
+}
+
+static void compare_table_clear(compare_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->len; i++)
+		free(t->rows[i].key);
+	free(t->rows);
+	memset(t, 0, sizeof *t);
+}
+
+static int compare_fill(store *st, const report_opts *o, const period *a, const period *b,
+			store_group g, compare_table *t)
+{
+	memset(t, 0, sizeof *t);
+	t->side = 0;
+	if (store_count(st, o->commit, a, g, o->exclude, compare_table_add, t))
+		return -1;
+	t->side = 1;
+	if (store_count(st, o->commit, b, g, o->exclude, compare_table_add, t))
+		return -1;
+	qsort(t->rows, t->len, sizeof *t->rows, compare_row_cmp);
+	return 0;
+}
+
+/* Norwegian number: decimal comma, minus sign U+2212. */
+static void num_nb(sbuf *out, double v, int decimals)
+{
+	char b[64];
+	char *p;
+
+	snprintf(b, sizeof b, "%.*f", decimals, fabs(v));
+	if ((p = strchr(b, '.')))
+		*p = ',';
+	if (v < 0 && strspn(b, "0,") != strlen(b))
+		sbuf_adds(out, "−");
+	sbuf_adds(out, b);
+}
+
+static void change_nb(sbuf *out, long a, long b)
+{
+	long d = b - a;
+
+	if (d > 0)
+		sbuf_addch(out, '+');
+	else if (d < 0)
+		sbuf_adds(out, "−");
+	sbuf_addf(out, "%ld", labs(d));
+	if (a > 0) {
+		sbuf_adds(out, " (");
+		if (d > 0)
+			sbuf_addch(out, '+');
+		num_nb(out, 100.0 * (double)d / (double)a, 1);
+		sbuf_adds(out, " %)");
+	}
+}
+
+/* Pads to a display width counted in code points, so æøå and → align. */
+static void pad_to(sbuf *out, size_t line_start, size_t width)
+{
+	const char *p = out->buf + line_start, *end = out->buf + out->len;
+	size_t cols = 0;
+
+	while (p < end) {
+		utf8_next(&p, end);
+		cols++;
+	}
+	while (cols++ < width)
+		sbuf_addch(out, ' ');
+}
+
+static const char *label_of(const report_opts *o, const char *code)
+{
+	const char *l = o->category_label ? o->category_label(o->label_ctx, code) : NULL;
+	return l ? l : code;
+}
+
+static void text_row(sbuf *out, const char *name, long a, long b)
+{
+	size_t start = out->len;
+
+	sbuf_addf(out, "  %s", name);
+	pad_to(out, start, 30);
+	sbuf_addf(out, "%7ld %7ld   ", a, b);
+	change_nb(out, a, b);
+	sbuf_addch(out, '\n');
+}
+
+static void header_row(sbuf *out, const char *title, const period *a, const period *b)
+{
+	size_t start = out->len;
+
+	sbuf_adds(out, title);
+	pad_to(out, start, 30);
+	sbuf_addf(out, "%7s %7s   Endring\n", a->label, b->label);
+}
+
+static void text_table(sbuf *out, const char *title, const period *a, const period *b,
+		       const compare_table *t, const report_opts *o, int labels)
+{
+	size_t i;
+
+	sbuf_addch(out, '\n');
+	header_row(out, title, a, b);
+	for (i = 0; i < t->len; i++)
+		text_row(out, labels ? label_of(o, t->rows[i].key) : t->rows[i].key, t->rows[i].n[0],
+			 t->rows[i].n[1]);
+}
+
+/* Reporters: municipalities and GPs together against UNN. */
+static void reporter_split(const compare_table *t, long kf[2], long unn[2], long other[2])
+{
+	size_t i;
+	int s;
+
+	for (s = 0; s < 2; s++)
+		kf[s] = unn[s] = other[s] = 0;
+	for (i = 0; i < t->len; i++)
+		for (s = 0; s < 2; s++) {
+			if (!strcmp(t->rows[i].key, "kommune") || !strcmp(t->rows[i].key, "fastlege"))
+				kf[s] += t->rows[i].n[s];
+			else if (!strcmp(t->rows[i].key, "unn"))
+				unn[s] += t->rows[i].n[s];
+			else
+				other[s] += t->rows[i].n[s];
+		}
+}
+
+static void render_text(sbuf *out, const report_opts *o, const period *a, const period *b,
+			long na, long nb, const stats_poisson *ps, int have_test,
+			const compare_table *dir, const compare_table *cat, const compare_table *rep,
+			const store_totals *tot)
+{
+	long kf[2], unn[2], other[2];
+
+	sbuf_addf(out, "Samhandlingsavvik %s mot %s\n\n", a->label, b->label);
+	header_row(out, "Antall", a, b);
+	text_row(out, "alle samhandlingsavvik", na, nb);
+	sbuf_addch(out, '\n');
+	if (have_test) {
+		sbuf_addf(out, "Rateforhold %s/%s: ", b->label, a->label);
+		num_nb(out, ps->rate_ratio, 3);
+		sbuf_adds(out, " (95 % KI ");
+		num_nb(out, ps->ci_low, 3);
+		sbuf_adds(out, "–");
+		num_nb(out, ps->ci_high, 3);
+		sbuf_adds(out, "), p = ");
+		num_nb(out, ps->p_value, ps->p_value < 0.001 ? 5 : 4);
+		sbuf_addf(out, "\n(eksakt betinget Poisson-test%s)\n",
+			  a->months == b->months ? ", like lange perioder" : ", justert for periodenes lengde");
+		if (ps->p_value < 0.05)
+			sbuf_addf(out, "Endringen er statistisk signifikant på 5 %%-nivå.\n");
+		else
+			sbuf_addf(out, "Endringen kan skyldes tilfeldig variasjon (p ≥ 0,05).\n");
+		sbuf_adds(out, "Merk: testen antar Poisson-fordelte tellinger. Overspredning mellom måneder\n"
+			       "eller endret meldekultur (mindre melding) kan forklare en nedgang like godt\n"
+			       "som færre hendelser.\n");
+	} else {
+		sbuf_adds(out, "For få avvik til å teste endringen.\n");
+	}
+	reporter_split(rep, kf, unn, other);
+	sbuf_addch(out, '\n');
+	header_row(out, "Meldt av", a, b);
+	text_row(out, "kommune og fastlege", kf[0], kf[1]);
+	text_row(out, "UNN", unn[0], unn[1]);
+	if (other[0] || other[1])
+		text_row(out, "andre/ukjent", other[0], other[1]);
+	if (unn[0] && unn[1]) {
+		sbuf_adds(out, "  Forhold kommune og fastlege : UNN = ");
+		num_nb(out, (double)kf[0] / (double)unn[0], 1);
+		sbuf_adds(out, " : 1 og ");
+		num_nb(out, (double)kf[1] / (double)unn[1], 1);
+		sbuf_adds(out, " : 1\n");
+	}
+	text_table(out, "Etter retning", a, b, dir, o, 0);
+	text_table(out, "Etter kategori", a, b, cat, o, 1);
+	sbuf_addf(out, "\nData: %ld unike avvik lagret (%ld meldinger mottatt, %ld duplikater fjernet, "
+		  "%ld hoppet over, %ld i karantene).\n",
+		  tot->deviations, tot->received, tot->duplicates,
+		  tot->skipped, tot->quarantined);
+	if (o->exclude && *o->exclude)
+		sbuf_addf(out, "Ikke talt med: kategori %s.\n", o->exclude);
+	sbuf_addf(out, "Regelsett: commit %s\n", o->commit);
+}
+
+static void json_table(sbuf *out, const char *name, const char *keyname, const compare_table *t,
+		       const report_opts *o, int labels)
+{
+	size_t i;
+
+	sbuf_addf(out, ",\n  \"%s\": [", name);
+	for (i = 0; i < t->len; i++) {
+		const compare_row *r = &t->rows[i];
+		sbuf_addf(out, "%s\n    {\"%s\": ", i ? "," : "", keyname);
+		sbuf_add_json_str(out, r->key);
+		if (labels) {
+			sbuf_adds(out, ", \"label\": ");
+			sbuf_add_json_str(out, label_of(o, r->key));
+		}
+		sbuf_addf(out, ", \"counts\": [%ld, %ld], \"change\": {\"absolute\": %ld, \"percent\": ",
+			  r->n[0], r->n[1], r->n[1] - r->n[0]);
+		if (r->n[0])
+			sbuf_addf(out, "%.1f}}", 100.0 * (double)(r->n[1] - r->n[0]) / (double)r->n[0]);
+		else
+			sbuf_adds(out, "null}}");
+	}
+	sbuf_adds(out, "\n  ]");
+}
+
+static void json_num(sbuf *out, double v)
+{
+	if (isfinite(v))
+		sbuf_addf(out, "%.6g", v);
+	else
+		sbuf_adds(out, "null");
+}
+
+static void render_json(sbuf *out, const report_opts *o, const period *a, const period *b, long na,
+			long nb, const stats_poisson *ps, int have_test, const compare_table *dir,
+			const compare_table *cat, const compare_table *rep, const store_totals *tot)
+{
+	long kf[2], unn[2], other[2];
+	const period *ps_[2] = { a, b };
+	long n[2] = { na, nb };
+	int i;
+
+	sbuf_adds(out, "{\n  \"periods\": [");
+	for (i = 0; i < 2; i++) {
+		sbuf_addf(out, "%s\n    {\"label\": ", i ? "," : "");
+		sbuf_add_json_str(out, ps_[i]->label);
+		sbuf_addf(out, ", \"start\": \"%s\", \"end\": \"%s\", \"months\": %d, \"count\": %ld}",
+			  ps_[i]->start, ps_[i]->end, ps_[i]->months, n[i]);
+	}
+	sbuf_addf(out, "\n  ],\n  \"change\": {\"absolute\": %ld, \"percent\": ", nb - na);
+	if (na)
+		sbuf_addf(out, "%.2f}", 100.0 * (double)(nb - na) / (double)na);
+	else
+		sbuf_adds(out, "null}");
+	sbuf_adds(out, ",\n  \"test\": \"exact conditional Poisson test\"");
+	sbuf_adds(out, ",\n  \"rate_ratio\": ");
+	json_num(out, have_test ? ps->rate_ratio : NAN);
+	sbuf_adds(out, ",\n  \"ci95\": [");
+	json_num(out, have_test ? ps->ci_low : NAN);
+	sbuf_adds(out, ", ");
+	json_num(out, have_test ? ps->ci_high : NAN);
+	sbuf_adds(out, "],\n  \"p_value\": ");
+	json_num(out, have_test ? ps->p_value : NAN);
+	reporter_split(rep, kf, unn, other);
+	sbuf_addf(out, ",\n  \"by_reporter\": {\"kommune_fastlege\": [%ld, %ld], \"unn\": [%ld, %ld],"
+		  " \"other\": [%ld, %ld]}", kf[0], kf[1], unn[0], unn[1], other[0], other[1]);
+	json_table(out, "by_direction", "direction", dir, o, 0);
+	json_table(out, "by_category", "category", cat, o, 1);
+	sbuf_addf(out, ",\n  \"data\": {\"received\": %ld, \"deviations\": %ld, \"duplicates\": %ld,"
+		  " \"skipped\": %ld, \"quarantined\": %ld}",
+		  tot->received, tot->deviations, tot->duplicates, tot->skipped, tot->quarantined);
+	sbuf_adds(out, ",\n  \"excluded_categories\": ");
+	sbuf_add_json_str(out, o->exclude ? o->exclude : "");
+	sbuf_adds(out, ",\n  \"rules_commit\": ");
+	sbuf_add_json_str(out, o->commit);
+	sbuf_adds(out, "\n}\n");
+}
+
+static int count_total(void *ctx, const char *key, long count)
+{
+	(void)key;
+	*(long *)ctx += count;
+	return 0;
+}
+
+int report_compare(store *st, const report_opts *o, const period *a, const period *b,
+		   FILE *out, sbuf *err)
+{
+	compare_table dir, cat, rep;
+	store_totals tot;
+	stats_poisson ps;
+	long na = 0, nb = 0;
+	int have_test, rc = -1;
+	sbuf text = SBUF_INIT;
+
+	memset(&dir, 0, sizeof dir);
+	memset(&cat, 0, sizeof cat);
+	memset(&rep, 0, sizeof rep);
+	if (store_count(st, o->commit, a, STORE_GROUP_NONE, o->exclude, count_total, &na) ||
+	    store_count(st, o->commit, b, STORE_GROUP_NONE, o->exclude, count_total, &nb) ||
+	    compare_fill(st, o, a, b, STORE_GROUP_DIRECTION, &dir) ||
+	    compare_fill(st, o, a, b, STORE_GROUP_CATEGORY, &cat) ||
+	    compare_fill(st, o, a, b, STORE_GROUP_REPORTER_TYPE, &rep) ||
+	    store_totals_get(st, &tot)) {
+		sbuf_addf(err, "database: %s", store_errmsg(st));
+		goto out;
+	}
+	have_test = stats_poisson_compare(na, a->months, nb, b->months, 0.95, &ps) == 0;
+	if (o->format == REPORT_JSON)
+		render_json(&text, o, a, b, na, nb, &ps, have_test, &dir, &cat, &rep, &tot);
+	else
+		render_text(&text, o, a, b, na, nb, &ps, have_test, &dir, &cat, &rep, &tot);
+	if (fwrite(text.buf, 1, text.len, out) != text.len) {
+		sbuf_addf(err, "write failed");
+		goto out;
+	}
+	rc = 0;
+out:
+	sbuf_release(&text);
+	compare_table_clear(&dir);
+	compare_table_clear(&cat);
+	compare_table_clear(&rep);
+	return rc;
+}
