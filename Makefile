@@ -53,19 +53,19 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 deps:
 	@sh tools/deps.sh
 
-unit: $(UNIT_BIN)
-	@AVVIK_SHARED=$(CURDIR)/../shared CMOCKA_MESSAGE_OUTPUT=TAP \
-	  prove --exec '' $(UNIT_BIN)
+TEST_ENV := AVVIK_SHARED=$(CURDIR)/../shared CMOCKA_MESSAGE_OUTPUT=TAP \
+	AVVIK_BIN=$(CURDIR)/$(BIN) AVVIK_GEN=$(CURDIR)/$(BUILD)/gen-demo AVVIK_SRC=$(CURDIR)
 
-e2e: $(BIN) $(TOOLS)
-	@AVVIK_BIN=$(CURDIR)/$(BIN) AVVIK_GEN=$(CURDIR)/$(BUILD)/gen-demo \
-	  AVVIK_SRC=$(CURDIR) prove --exec 'sh' tests/e2e/*.t
-
+# Every test is a TAP producer: cmocka unit tests and shell end-to-end tests.
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
-	@AVVIK_SHARED=$(CURDIR)/../shared CMOCKA_MESSAGE_OUTPUT=TAP \
-	  AVVIK_BIN=$(CURDIR)/$(BIN) AVVIK_GEN=$(CURDIR)/$(BUILD)/gen-demo AVVIK_SRC=$(CURDIR) \
-	  sh tests/run-all.sh $(UNIT_BIN) tests/e2e/*.t
+	@$(TEST_ENV) prove --exec '' $(UNIT_BIN) tests/e2e/*.t
+
+unit: all $(UNIT_BIN)
+	@$(TEST_ENV) prove --exec '' $(UNIT_BIN)
+
+e2e: all
+	@$(TEST_ENV) prove --exec '' tests/e2e/*.t
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -55,11 +55,16 @@ static int pipeline_sink(void *ctx, const ingest_item *it)
 		}
 		return 0;
 	case INGEST_ITEM_QUARANTINE:
-		if (store_quarantine_put(run->st, run->src->name, NULL, it->line, it->reason,
-					 it->raw_sha256, it->raw, it->raw_len))
+		rc = store_quarantine_put(run->st, run->src->name, NULL, it->line, it->reason,
+					  it->raw_sha256, it->raw, it->raw_len);
+		if (rc < 0)
 			break;
-		run->file.quarantined++;
-		log_warn("%s (quarantined)", it->reason);
+		if (rc > 0) {
+			run->file.quarantined++;
+			log_warn("%s (quarantined)", it->reason);
+		} else {
+			log_info("%s (already in quarantine)", it->reason);
+		}
 		return 0;
 	}
 	run->db_failed = 1;

@@ -151,7 +151,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE quarantine ("
 	"  id INTEGER PRIMARY KEY, source TEXT, origin TEXT, line INTEGER, reason TEXT NOT NULL,"
 	"  sha256 TEXT, size INTEGER, body BLOB, created_at TEXT NOT NULL, resolved_at TEXT,"
-	"  UNIQUE (sha256, reason));"
+	"  UNIQUE (sha256));"
 	"CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;",
 };
@@ -479,7 +479,9 @@ int store_quarantine_put(store *st, const char *source, const char *origin, long
 		sqlite3_bind_blob64(s, 7, body, len, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(s, 7);
-	return store_exec(st, Q_QUAR_INSERT);
+	if (store_exec(st, Q_QUAR_INSERT))
+		return -1;
+	return sqlite3_changes(st->db) ? 1 : 0;
 }
 
 static char *col_dup(sqlite3_stmt *s, int i)

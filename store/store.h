@@ -45,6 +45,8 @@ int store_raw_put(store *st, const char *sha256, const char *source, const char 
 /* Deviation, unique by content hash and by external id.  1 added, 0
  * duplicate (nothing written), -1 error. */
 int store_deviation_put(store *st, const avvik_record *r, int64_t raw_id, int64_t *out_id);
+/* Quarantine, unique by the bytes' sha256: 1 added, 0 already quarantined,
+ * -1 error. */
 int store_quarantine_put(store *st, const char *source, const char *origin, long line,
 			 const char *reason, const char *sha256, const void *body, size_t len);
 

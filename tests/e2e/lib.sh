@@ -1,0 +1,51 @@
+# lib.sh - a tiny TAP library for the end-to-end tests (after git's t/ and
+# mblaze's t/).  Source it, call plan N, then ok/is/... ; each test runs in
+# its own scratch directory, removed at exit.
+set -u
+: "${AVVIK_BIN:?AVVIK_BIN must name the avvik binary (run through make check)}"
+: "${AVVIK_SRC:?AVVIK_SRC must name the source tree}"
+T_NUM=0
+T_FAILED=0
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/avvik-t.XXXXXX")
+trap 'rm -rf "$T_DIR"' EXIT
+cd "$T_DIR"
+export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@localhost
+export GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@localhost
+export AVVIK_RULES_SEED="$AVVIK_SRC/rules"
+unset AVVIK_CONFIG
+
+avvik() { "$AVVIK_BIN" "$@"; }
+plan() { echo "1..$1"; }
+pass() { T_NUM=$((T_NUM + 1)); echo "ok $T_NUM - $1"; }
+fail() { T_NUM=$((T_NUM + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_NUM - $1"; }
+diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+# ok DESCRIPTION COMMAND...: passes when the command succeeds
+ok() {
+	d=$1; shift
+	if "$@"; then pass "$d"; else fail "$d"; fi
+}
+# is DESCRIPTION GOT EXPECTED
+is() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1"; diag "got:      '$2'" "expected: '$3'"; fi
+}
+# exits DESCRIPTION CODE COMMAND...: passes when the command exits with CODE
+exits() {
+	d=$1 want=$2; shift 2
+	"$@" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
+	got=$?
+	if [ "$got" = "$want" ]; then pass "$d"; else
+		fail "$d"; diag "exit $got, expected $want"; sed 's/^/#   /' "$T_DIR/last.err" | head -20
+	fi
+}
+# like DESCRIPTION FILE REGEX: passes when the file has a line matching REGEX
+like() {
+	if grep -Eq -- "$3" "$2"; then pass "$1"; else fail "$1"; diag "no line matches /$3/ in:"; head -20 "$2" | sed 's/^/#   /'; fi
+}
+unlike() {
+	if grep -Eq -- "$3" "$2"; then fail "$1"; grep -E -- "$3" "$2" | head -5 | sed 's/^/#   /'; else pass "$1"; fi
+}
+done_testing() { [ "$T_FAILED" -eq 0 ]; exit $?; }
+# sql DB QUERY: one value
+sql() { sqlite3 -batch -noheader "$1" "$2"; }
+# json FILE PERL-EXPR: evaluates EXPR with $j the decoded JSON
+json() { perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $j = decode_json(<$f>); print eval($ARGV[1]) // "undef", "\n"; die $@ if $@' "$1" "$2"; }
