@@ -91,6 +91,8 @@ void utf8_sanitize(sbuf *out, const char *s, size_t len)
 			sbuf_addch(out, ' ');
 		else if (cp == 0x7F)
 			sbuf_addch(out, ' ');
+		else if (cp == 0xFFFD && p - start != 3)
+			utf8_encode(out, 0xFFFD);   /* an invalid byte, not a literal U+FFFD */
 		else
 			sbuf_add(out, start, (size_t)(p - start));
 	}

@@ -1,0 +1,238 @@
+/* test_store.c - the SQLite store: creation, idempotent writes, queries. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+static char dir[] = "/tmp/avvik-store-XXXXXX";
+static char path[256];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "%s", "/tmp/avvik-store-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof path, "%s/t.db", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+	(void)state;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+static void make_record(avvik_record *r, const char *ext_id, const char *date, const char *text)
+{
+	avvik_record_init(r);
+	r->ext_id = xstrdup(ext_id);
+	r->event_date = xstrdup(date);
+	r->text = xstrdup(text);
+	r->reporter.name = xstrdup("Tromsø kommune");
+	/* the real hash is ingest's job; any stable unique value does here */
+	snprintf(r->content_hash, sizeof r->content_hash, "%s-%s", ext_id, text);
+}
+
+static store *open_new(void)
+{
+	store *st = NULL;
+	sbuf err = SBUF_INIT;
+
+	assert_int_equal(store_open(&st, path, 1, &err), 0);
+	sbuf_release(&err);
+	return st;
+}
+
+static void test_created_private_and_migrated(void **state)
+{
+	struct stat sb;
+	store *st = open_new();
+	sbuf err = SBUF_INIT;
+
+	(void)state;
+	assert_int_equal(store_was_created(st), 1);
+	assert_true(store_schema_version(st) >= 1);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	store_close(st);
+	assert_int_equal(store_open(&st, path, 1, &err), 0);
+	assert_int_equal(store_was_created(st), 0);
+	store_close(st);
+	sbuf_release(&err);
+}
+
+static void test_missing_database_is_an_error(void **state)
+{
+	store *st = NULL;
+	sbuf err = SBUF_INIT;
+
+	(void)state;
+	assert_int_equal(store_open(&st, path, 0, &err), -1);
+	assert_null(st);
+	assert_non_null(strstr(err.buf, "avvik init"));
+	sbuf_release(&err);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	store *st = open_new();
+	sqlite3 *db;
+	sbuf err = SBUF_INIT;
+
+	(void)state;
+	store_close(st);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(&st, path, 0, &err), -1);
+	assert_non_null(strstr(err.buf, "newer"));
+	sbuf_release(&err);
+}
+
+static void test_deviation_dedupe(void **state)
+{
+	store *st = open_new();
+	avvik_record a, b, c;
+	int64_t raw = 0, id1 = 0, id2 = 0;
+	store_totals t;
+
+	(void)state;
+	make_record(&a, "M1", "2023-05-01", "Epikrise mangler");
+	make_record(&b, "M1", "2023-05-01", "Epikrise mangler, sendt på nytt");  /* same ext id */
+	make_record(&c, "M2", "2024-01-01", "Epikrise mangler");
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_raw_put(st, "aa", "t", "f1", "deviation", NULL, "x", 1, &raw), 1);
+	assert_int_equal(store_deviation_put(st, &a, raw, &id1), 1);
+	assert_int_equal(store_raw_put(st, "aa", "t", "f2", "deviation", NULL, "x", 1, &raw), 0);
+	assert_int_equal(store_raw_put(st, "bb", "t", "f3", "deviation", NULL, "y", 1, &raw), 1);
+	assert_int_equal(store_deviation_put(st, &b, raw, &id2), 0);
+	assert_int_equal(id2, id1);
+	assert_int_equal(store_deviation_put(st, &c, 0, &id2), 1);
+	assert_true(id2 != id1);
+	assert_int_equal(store_quarantine_put(st, "t", "bad.xml", 3, "bad.xml:3: broken", "cc", "<a", 2), 1);
+	assert_int_equal(store_quarantine_put(st, "t", "copy.xml", 3, "copy.xml:3: broken", "cc", "<a", 2), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_totals_get(st, &t), 0);
+	assert_int_equal(t.deviations, 2);
+	assert_int_equal(t.duplicates, 2);      /* the identical raw, and the same ext id */
+	assert_int_equal(t.quarantined, 1);
+	assert_int_equal(t.received, 2 + 1 + 1); /* two raw rows, one identical raw, one quarantined */
+	avvik_record_clear(&a);
+	avvik_record_clear(&b);
+	avvik_record_clear(&c);
+	store_close(st);
+}
+
+static int classify_all(void *ctx, int64_t id, const avvik_record *r)
+{
+	store *st = ctx;
+	avvik_class c;
+
+	avvik_class_init(&c);
+	c.category = xstrdup(strstr(r->text, "Faktura") ? "faktura" : "epikrise");
+	c.dir = id % 2 ? DIR_KOMMUNE_UNN : DIR_UNN_KOMMUNE;
+	c.reporter_type = id % 2 ? ORG_TYPE_KOMMUNE : ORG_TYPE_UNN;
+	assert_int_equal(store_class_put(st, id, "c1", &c), 0);
+	avvik_class_clear(&c);
+	return 0;
+}
+
+static int collect(void *ctx, const char *key, long count)
+{
+	sbuf *sb = ctx;
+	sbuf_addf(sb, "%s=%ld;", key, count);
+	return 0;
+}
+
+static void test_classify_and_count(void **state)
+{
+	store *st = open_new();
+	static const char *dates[] = { "2023-01-10", "2023-06-30", "2023-12-31", "2024-01-01", "2024-02-02" };
+	sbuf out = SBUF_INIT, err = SBUF_INIT;
+	period y2023;
+	size_t i;
+	int64_t id;
+	char *commit;
+
+	(void)state;
+	assert_int_equal(store_begin(st), 0);
+	for (i = 0; i < 5; i++) {
+		avvik_record r;
+		char ext[8];
+		snprintf(ext, sizeof ext, "E%zu", i);
+		make_record(&r, ext, dates[i], i == 1 ? "Faktura bestridt" : "Epikrise mangler");
+		assert_int_equal(store_deviation_put(st, &r, 0, &id), 1);
+		avvik_record_clear(&r);
+	}
+	assert_int_equal(store_commit(st), 0);
+	assert_null(store_current_commit(st));
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_deviations_each(st, "c1", classify_all, st), 0);
+	assert_int_equal(store_class_run_put(st, "c1", 5), 0);
+	assert_int_equal(store_commit(st), 0);
+	commit = store_current_commit(st);
+	assert_string_equal(commit, "c1");
+	free(commit);
+	assert_int_equal(store_class_count(st, "c1"), 5);
+	/* nothing left unclassified under c1 */
+	assert_int_equal(store_deviations_each(st, "c1", classify_all, st), 0);
+	assert_int_equal(period_parse("2023", &y2023, &err), 0);
+	assert_int_equal(store_count(st, "c1", &y2023, STORE_GROUP_NONE, "", collect, &out), 0);
+	assert_string_equal(out.buf, "=3;");
+	sbuf_reset(&out);
+	assert_int_equal(store_count(st, "c1", &y2023, STORE_GROUP_CATEGORY, "faktura", collect, &out), 0);
+	assert_string_equal(out.buf, "epikrise=2;");
+	sbuf_reset(&out);
+	assert_int_equal(store_count(st, "c1", NULL, STORE_GROUP_MONTH, "faktura", collect, &out), 0);
+	assert_string_equal(out.buf, "2023-01=1;2023-12=1;2024-01=1;2024-02=1;");
+	sbuf_reset(&out);
+	assert_int_equal(store_count(st, "other-commit", NULL, STORE_GROUP_NONE, "", collect, &out), 0);
+	assert_string_equal(out.buf, "=0;");
+	sbuf_release(&out);
+	sbuf_release(&err);
+	store_close(st);
+}
+
+static void test_meta_and_file_identity(void **state)
+{
+	store *st = open_new();
+	char *v;
+
+	(void)state;
+	assert_null(store_meta_get(st, "rules_dir"));
+	assert_int_equal(store_meta_put(st, "rules_dir", "/srv/rules"), 0);
+	v = store_meta_get(st, "rules_dir");
+	assert_string_equal(v, "/srv/rules");
+	free(v);
+	assert_int_equal(store_file_seen(st, "/a", 10, 100, 7), 0);
+	assert_int_equal(store_file_mark(st, "/a", 10, 100, 7, NULL), 0);
+	assert_int_equal(store_file_seen(st, "/a", 10, 100, 7), 1);
+	assert_int_equal(store_file_seen(st, "/a", 11, 100, 7), 0);   /* grew */
+	assert_int_equal(store_file_seen(st, "/a", 10, 101, 7), 0);   /* touched */
+	store_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_created_private_and_migrated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_database_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deviation_dedupe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_classify_and_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meta_and_file_identity, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
