@@ -73,4 +73,126 @@ typedef enum { EXPORT_JSONL, EXPORT_CSV } export_format;
 int report_export(store *st, const report_opts *o, const period *p, export_format fmt,
 		  FILE *out, sbuf *err);
 
+/* ---- run charts and charts ---- */
+
+/* Anhøj's run-chart analysis (Anhøj & Olesen 2014, as R's qicharts2).
+ * Points exactly on the centre line and NaN points (missing months) are
+ * not useful: they neither break nor extend a run and are not counted in
+ * n_useful.  A run is a sequence of consecutive useful points on the same
+ * side; a crossing is a change of side between consecutive useful points. */
+typedef struct {
+	size_t n;               /* points given */
+	size_t n_useful;        /* points neither on the centre line nor NaN */
+	double median;          /* the centre line: the median (NaN when no data) */
+	int longest_run, longest_run_max;   /* signal when longest_run > longest_run_max */
+	int crossings, crossings_min;       /* signal when crossings < crossings_min */
+	int signal_shift, signal_crossings; /* booleans */
+	int signal;                         /* either of the two */
+	/* the first longest run: indices into y of its first and last useful
+	 * point (on-median points between them are inside the range but are no
+	 * part of the run); both 0 when n_useful == 0 */
+	size_t run_start, run_end;
+} runchart_result;
+
+/* The median of the non-NaN points as centre line.  0 ok, -1 when y is NULL
+ * with n > 0 or out is NULL.  n == 0 (or all NaN) gives no signals. */
+int runchart_analyse(const double *y, size_t n, runchart_result *out);
+/* The same against a given centre line, e.g. the median of a baseline
+ * period ("frozen") or a control chart's CL. */
+int runchart_analyse_center(const double *y, size_t n, double center, runchart_result *out);
+/* Sets mark[i] = 1 for every useful point in a run longer than
+ * rc->longest_run_max (every such run, not only the longest), else 0;
+ * returns how many were marked.  y, n as given to the analysis. */
+size_t runchart_mark_runs(const double *y, size_t n, const runchart_result *rc,
+			  unsigned char *mark);
+
+/* Shewhart control charts for counts.
+ * c-chart: CL = mean count, limits CL +- 3 sqrt(CL).
+ * u-chart: counts y_i over exposure n_i (months, bed days, discharges);
+ *   CL = u = sum y / sum n, limits u +- 3 sqrt(u / n_i) per point.
+ * Laney U': z_i = (u_i - u) / sqrt(u / n_i), sigma_z = mean |z_i - z_{i-1}|
+ *   / 1.128 (Laney 2002, no screening of large moving ranges), limits
+ *   u +- 3 sigma_z sqrt(u / n_i).  A c-chart is the u-chart with n_i = 1.
+ * Lower limits are floored at 0.  A point is outside when strictly above
+ * UCL or strictly below LCL. */
+typedef enum { CTRL_C, CTRL_U } ctrl_kind;
+typedef enum {
+	CTRL_LANEY_NO = 0,  /* plain Poisson limits */
+	CTRL_LANEY_YES,     /* always Laney's limits */
+	CTRL_LANEY_AUTO     /* Laney's when overdispersed (sigma_z > threshold) */
+} ctrl_laney;
+/* sigma_z above this counts as over-dispersed: a convention, see runchart.c */
+#define CTRL_OVERDISPERSED_SIGMA_Z 1.2
+
+typedef struct {
+	ctrl_kind kind;
+	size_t n;
+	double center;          /* CL: mean count (c) or pooled rate u */
+	double *value;          /* [n] the plotted value: y_i (c) or y_i / n_i (u) */
+	double *ucl, *lcl;      /* [n] per point */
+	signed char *outside;   /* [n] +1 above UCL, -1 below LCL, 0 within */
+	size_t n_outside;
+	double sigma_z;         /* Laney's sigma_z; NaN when n < 2 or CL == 0 */
+	double dispersion;      /* Pearson chi2 / (n - 1); NaN when n < 2 or CL == 0 */
+	int overdispersed;      /* sigma_z > CTRL_OVERDISPERSED_SIGMA_Z */
+	int laney;              /* 1 when the limits are Laney's */
+} ctrlchart;
+
+void ctrlchart_init(ctrlchart *cc);
+void ctrlchart_clear(ctrlchart *cc);   /* frees the arrays, re-inits */
+/* 0 ok; -1 (cc left empty) when n == 0, an argument is NULL, a count is
+ * negative or not finite, or an exposure is not finite and > 0. */
+int ctrlchart_c(const double *y, size_t n, ctrl_laney laney, ctrlchart *out);
+int ctrlchart_u(const double *y, const double *exposure, size_t n, ctrl_laney laney,
+		ctrlchart *out);
+
+/* Inline SVG charts for the HTML report: self-contained (no scripts, no
+ * external references, presentation attributes only, no <style>), with a
+ * viewBox so they scale to the page, role="img" and aria-labelledby on a
+ * <title> and a <desc>.  All text is sanitised UTF-8 escaped for XML. */
+typedef struct {
+	int width, height;      /* user units; 0 = the chart's default */
+	int decimal_comma;      /* numbers shown as "35,3" (coordinates keep '.') */
+	/* formats a shown number (axis ticks, values, legend); NULL = built-in
+	 * (C-locale digits, decimal_comma honoured) */
+	void (*fmt)(sbuf *out, double v, void *ctx);
+	void *fmt_ctx;
+	/* prefix of the ids of <title> and <desc>; must be unique in the HTML
+	 * page.  NULL = "svg-" + a hash of the chart kind, title and size. */
+	const char *id;
+	int show_title;         /* also draw the title as visible text */
+} svg_opts;
+
+typedef struct {
+	size_t n;
+	const double *y;                /* [n]; NaN = missing (gap in the line) */
+	const char *const *x_labels;    /* [n] or NULL: month labels from first_month */
+	const char *first_month;        /* "YYYY-MM" of y[0] -> "jan 23", "feb 23", ... */
+	const char *y_name;             /* legend name of the series; NULL "Antall" */
+	const ctrlchart *limits;        /* optional CL/UCL/LCL, same n; its outside[]
+					   points are highlighted */
+} svg_series;
+
+/* A number with `decimals` decimals, C-locale digits, ',' when
+ * decimal_comma; NaN as "–". */
+void svg_fmt_number(sbuf *out, double v, int decimals, int decimal_comma);
+/* s as XML text/attribute content: invalid UTF-8 -> U+FFFD, controls ->
+ * space, & < > " ' escaped. */
+void svg_escape(sbuf *out, const char *s);
+
+/* Run chart: points and line, the median dashed (from rc; rc may be NULL:
+ * no median), optional limits, points of runs longer than the limit
+ * (triangles) and outside the limits (diamonds, labelled) highlighted.
+ * desc NULL: a generated text alternative (median, runs, crossings). */
+void svg_runchart(sbuf *out, const svg_opts *o, const svg_series *s, const runchart_result *rc,
+		  const char *title, const char *desc);
+/* Pareto chart: bars sorted by count, descending (ties keep input order),
+ * value labels, and the cumulative percentage on a right-hand 0-100 % axis. */
+void svg_pareto(sbuf *out, const svg_opts *o, const char *const *labels, const long *counts,
+		size_t n, const char *title, const char *desc);
+/* Horizontal bars in the given order: label, bar, value (unit appended,
+ * e.g. " %", NULL none).  height 0 = from n. */
+void svg_hbars(sbuf *out, const svg_opts *o, const char *const *labels, const double *values,
+	       size_t n, const char *unit, const char *title, const char *desc);
+
 #endif
