@@ -1,0 +1,160 @@
+/*
+ * classify_int.h - shared between the files of classify/ only; no other
+ * stage includes it.  Holds the YAML tree every loader walks, the loaded
+ * rule set, and the hooks between loading (rules.c), organisation
+ * resolution (orgs.c), matching (match.c) and git access (git.c).
+ */
+#ifndef AVVIK_CLASSIFY_INT_H
+#define AVVIK_CLASSIFY_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "classify/classify.h"
+
+/* ---- YAML as a tree with positions (yaml.c) ---- */
+typedef enum { CY_SCALAR, CY_SEQ, CY_MAP } cy_kind;
+
+typedef struct cy_node {
+	cy_kind kind;
+	int line, col;          /* 1-based, where the node starts */
+	int plain;              /* scalar written without quotes */
+	char *str;              /* scalar value (owned), NULL for SEQ/MAP */
+	struct cy_node **kids;  /* SEQ: items; MAP: key, value, key, value ... */
+	size_t n;               /* number of kids (2 per MAP pair) */
+} cy_node;
+
+/* Parses one YAML document.  *root is NULL for an empty document.  On error
+ * returns -1 and appends "file:line:col: message" to err.  Caller frees *root
+ * with classify_yaml_free.  Anchors/aliases, tags and duplicate keys are
+ * rejected so every value has exactly one position to report. */
+int classify_yaml_parse(const char *file, const char *data, size_t len, cy_node **root, sbuf *err);
+void classify_yaml_free(cy_node *n);
+/* Human name of a node kind for "expected X, found Y" messages. */
+const char *classify_yaml_kind(const cy_node *n);
+
+/* ---- one file of the rule set, however it was read ---- */
+typedef struct {
+	char *path;     /* as shown in messages: repo-relative or on disk */
+	char *name;     /* repo-relative: "categories.yaml", "rules/x.yaml" */
+	sbuf data;
+} classify_file;
+
+/* ---- the loaded rule set ---- */
+typedef struct {
+	char *code, *label, *label_en, *description, *fsu;
+	int counted;
+} classify_category;
+
+typedef struct {
+	char *id, *name, *parent;
+	org_type type;
+	char **orgnr, **her, **kommunenr, **aliases, **places, **strict_aliases, **site_aliases, **domains, **resh;
+	size_t n_orgnr, n_her, n_kommunenr, n_aliases, n_places, n_strict_aliases, n_site_aliases, n_domains, n_resh;
+} classify_orgdef;
+
+/* A lookup key (normalised name or identifier) -> organisation index. */
+typedef struct {
+	char *key;
+	size_t org;
+	int line, col;          /* where orgs.yaml wrote it, for collisions */
+	int strict;             /* only for a whole name or segment, never a word n-gram */
+} classify_key;
+
+typedef struct {
+	classify_key *v;
+	size_t n, alloc;
+} classify_keys;
+
+/* Condition tree of a rule.  New kinds (proximity, exclusions) slot in
+ * here and in match.c's evaluator. */
+typedef enum {
+	CC_ALL, CC_ANY, CC_NOT,
+	CC_PATTERN,     /* regex over one or more text fields */
+	CC_NEAR,        /* two regexes within N words, in one clause */
+	CC_TYPE         /* reporter/concerned org type in a set */
+} classify_cond_kind;
+
+/* Text fields a pattern can look at (bit mask). */
+enum {
+	CF_TEXT = 1 << 0,
+	CF_SUBJECT = 1 << 1,
+	CF_SOURCE_CATEGORY = 1 << 2,
+	CF_REPORTER_NAME = 1 << 3,
+	CF_REPORTER_UNIT = 1 << 4,
+	CF_CONCERNED_NAME = 1 << 5,
+	CF_CONCERNED_UNIT = 1 << 6,
+	CF__N = 7
+};
+
+typedef struct classify_cond {
+	classify_cond_kind kind;
+	int line, col;
+	struct classify_cond **kids;    /* ALL/ANY/NOT */
+	size_t n;
+	unsigned fields;                /* PATTERN, NEAR: CF_* mask */
+	char *pattern;                  /* PATTERN: source text */
+	pcre2_code *re;                 /* PATTERN; NEAR: the first pattern */
+	pcre2_code *re2;                /* NEAR: the second pattern */
+	int within;                     /* NEAR: most words between the two */
+	int ordered;                    /* NEAR: a must come before b */
+	int type_reporter;              /* TYPE: 1 reporter, 0 concerned */
+	unsigned type_mask;             /* TYPE: 1u << org_type */
+} classify_cond;
+
+typedef struct {
+	char *text, *subject, *source_category, *reporter, *concerned;
+	char *reporter_type, *concerned_type;
+	char *expect;
+	char **expect_tags;
+	size_t n_expect_tags;
+	int line, col;
+} classify_example;
+
+typedef struct {
+	char *id, *title, *description, *category;
+	char **tags;
+	size_t n_tags;
+	int priority;
+	classify_cond *when;
+	classify_example *examples;
+	size_t n_examples;
+	const char *file;       /* points into classify_rules.files_names */
+	int line, col;
+} classify_rule;
+
+struct classify_rules {
+	char commit[41];
+	classify_category *cats;
+	size_t n_cats;
+	classify_orgdef *orgs;
+	size_t n_orgs;
+	pcre2_code **fastlege;          /* fastlege name patterns */
+	size_t n_fastlege;
+	classify_keys k_her, k_orgnr, k_kommunenr, k_exact, k_folded, k_domain, k_site;
+	classify_rule *rules;
+	size_t n_rules;
+	char **file_names;              /* rule files, for messages (owned) */
+	size_t n_file_names;
+};
+
+/* Builds a rule set from the files of one commit or directory (takes
+ * nothing from them; caller frees files).  0 ok, -1 with err. */
+int classify_rules_build(classify_rules **out, const char *commit,
+			 classify_file *files, size_t n_files, sbuf *err);
+
+/* orgs.c: parses orgs.yaml into r and builds its lookup tables. */
+int classify_orgs_load(classify_rules *r, const classify_file *f, const cy_node *root, sbuf *err);
+void classify_orgs_free(classify_rules *r);
+
+/* rules.c helpers shared with orgs.c */
+void classify_errf(sbuf *err, const char *file, const cy_node *at, const char *fmt, ...) AVVIK_PRINTF(4, 5);
+const cy_node *classify_map_get(const cy_node *map, const char *key);
+/* Copies a scalar or a sequence of scalars into a new string array. */
+int classify_str_list(const char *file, const cy_node *n, char ***out, size_t *n_out, sbuf *err);
+pcre2_code *classify_compile(const char *file, const cy_node *at, const char *pattern, sbuf *err);
+
+/* Lower-cases UTF-8 (ASCII, Latin-1 and Latin Extended-A letters). */
+void classify_lower(sbuf *out, const char *s);
+
+#endif

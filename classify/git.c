@@ -1,0 +1,247 @@
+/*
+ * git.c - the rules repository through libgit2: creating it from the
+ * shipped rule set, and reading a rule set from one commit's tree (never
+ * the work tree), so every classification can name the commit it used.
+ */
+#include "classify/classify_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_RULE_FILE (16u << 20)
+
+static void classify_git_err(sbuf *err, const char *where, const char *what)
+{
+	const git_error *e = git_error_last();
+
+	if (err->len)
+		sbuf_addch(err, '\n');
+	sbuf_addf(err, "%s: %s: %s", where, what, e && e->message ? e->message : "unknown libgit2 error");
+}
+
+/* ---------------- avvik init ---------------- */
+
+/* Adds every regular, non-hidden file of dir to tb as a blob. */
+static int classify_add_dir(git_repository *repo, git_treebuilder *tb, const char *dir, sbuf *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	sbuf path = SBUF_INIT, data = SBUF_INIT;
+	int rc = 0;
+
+	if (!d) {
+		sbuf_addf(err, "%s: expected a rules directory to seed from: %s", dir, strerror(errno));
+		return -1;
+	}
+	while (!rc && (de = readdir(d))) {
+		struct stat st;
+		git_oid oid;
+
+		if (de->d_name[0] == '.')
+			continue;
+		sbuf_reset(&path);
+		sbuf_addf(&path, "%s/%s", dir, de->d_name);
+		if (stat(path.buf, &st) || !S_ISREG(st.st_mode))
+			continue;
+		sbuf_reset(&data);
+		if (sbuf_read_file(&data, path.buf, MAX_RULE_FILE)) {
+			sbuf_addf(err, "%s: cannot read: %s", path.buf, strerror(errno));
+			rc = -1;
+		} else if (git_blob_create_from_buffer(&oid, repo, data.buf, data.len) ||
+			   git_treebuilder_insert(NULL, tb, de->d_name, &oid, GIT_FILEMODE_BLOB)) {
+			classify_git_err(err, path.buf, "cannot store as a git blob");
+			rc = -1;
+		}
+	}
+	closedir(d);
+	sbuf_release(&path);
+	sbuf_release(&data);
+	return rc;
+}
+
+int classify_repo_init(const char *dir, const char *seed_dir, sbuf *err)
+{
+	git_repository *repo = NULL;
+	git_repository_init_options opts;
+	git_checkout_options co;
+	git_treebuilder *root = NULL, *sub = NULL;
+	git_oid sub_oid, root_oid, commit_oid;
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	sbuf rules_dir = SBUF_INIT;
+	struct stat st;
+	int rc = -1;
+
+	git_libgit2_init();
+	/* the _INIT macros trip -Wmissing-field-initializers */
+	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	if (!git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) {
+		git_repository_free(repo);
+		git_libgit2_shutdown();
+		return 1;
+	}
+	opts.flags = GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
+	opts.initial_head = "main";
+	if (git_repository_init_ext(&repo, dir, &opts)) {
+		classify_git_err(err, dir, "cannot create the rules repository");
+		goto out;
+	}
+	if (git_treebuilder_new(&root, repo, NULL) || git_treebuilder_new(&sub, repo, NULL)) {
+		classify_git_err(err, dir, "cannot build a tree");
+		goto out;
+	}
+	if (classify_add_dir(repo, root, seed_dir, err))
+		goto out;
+	sbuf_addf(&rules_dir, "%s/rules", seed_dir);
+	if (stat(rules_dir.buf, &st) || !S_ISDIR(st.st_mode)) {
+		sbuf_addf(err, "%s: expected a rules/ directory in the seed", rules_dir.buf);
+		goto out;
+	}
+	if (classify_add_dir(repo, sub, rules_dir.buf, err))
+		goto out;
+	if (git_treebuilder_write(&sub_oid, sub) ||
+	    git_treebuilder_insert(NULL, root, "rules", &sub_oid, GIT_FILEMODE_TREE) ||
+	    git_treebuilder_write(&root_oid, root) || git_tree_lookup(&tree, repo, &root_oid)) {
+		classify_git_err(err, dir, "cannot write the tree");
+		goto out;
+	}
+	/* the user's identity when git knows one, else a fixed one so init
+	 * works on a fresh server */
+	if (git_signature_default(&sig, repo) && git_signature_now(&sig, "avvik", "avvik@localhost")) {
+		classify_git_err(err, dir, "cannot make a commit signature");
+		goto out;
+	}
+	if (git_commit_create(&commit_oid, repo, "HEAD", sig, sig, NULL, "avvik init: default rules\n", tree, 0,
+			      NULL)) {
+		classify_git_err(err, dir, "cannot commit the default rules");
+		goto out;
+	}
+	/* maintainers edit the rules in the work tree: check the commit out */
+	co.checkout_strategy = GIT_CHECKOUT_FORCE;
+	if (git_checkout_head(repo, &co)) {
+		classify_git_err(err, dir, "cannot check out the default rules");
+		goto out;
+	}
+	rc = 0;
+out:
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_treebuilder_free(sub);
+	git_treebuilder_free(root);
+	git_repository_free(repo);
+	sbuf_release(&rules_dir);
+	git_libgit2_shutdown();
+	return rc;
+}
+
+/* ---------------- loading from a commit ---------------- */
+
+static int classify_add_blob(git_repository *repo, const git_tree_entry *e, const char *name,
+			     classify_file **files, size_t *n, sbuf *err)
+{
+	git_blob *blob = NULL;
+	classify_file *f;
+	git_object_size_t size;
+
+	if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB && git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB_EXECUTABLE)
+		return 0;
+	if (git_blob_lookup(&blob, repo, git_tree_entry_id(e))) {
+		classify_git_err(err, name, "cannot read the blob");
+		return -1;
+	}
+	size = git_blob_rawsize(blob);
+	if (size > MAX_RULE_FILE) {
+		sbuf_addf(err, "%s:1:1: expected a rule file under %u bytes", name, MAX_RULE_FILE);
+		git_blob_free(blob);
+		return -1;
+	}
+	*files = xrealloc(*files, (*n + 1) * sizeof **files);
+	f = &(*files)[(*n)++];
+	memset(f, 0, sizeof *f);
+	f->name = xstrdup(name);
+	f->path = xstrdup(name);
+	sbuf_init(&f->data, (size_t)size);
+	sbuf_add(&f->data, git_blob_rawcontent(blob), (size_t)size);
+	git_blob_free(blob);
+	return 0;
+}
+
+int classify_rules_load(classify_rules **out, const char *repo_path, const char *rev, sbuf *err)
+{
+	git_repository *repo = NULL;
+	git_object *obj = NULL, *cobj = NULL;
+	git_tree *tree = NULL, *rules_tree = NULL;
+	classify_file *files = NULL;
+	size_t n = 0, i;
+	char hex[GIT_OID_HEXSZ + 1];
+	const git_tree_entry *e;
+	sbuf where = SBUF_INIT;
+	int rc = -1;
+
+	*out = NULL;
+	if (!rev)
+		rev = "HEAD";
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) {
+		classify_git_err(err, repo_path, "expected a rules git repository (run avvik init)");
+		goto out;
+	}
+	sbuf_addf(&where, "%s@%s", repo_path, rev);
+	if (git_revparse_single(&obj, repo, rev)) {
+		classify_git_err(err, where.buf, "expected a revision naming a commit");
+		goto out;
+	}
+	if (git_object_peel(&cobj, obj, GIT_OBJECT_COMMIT) ||
+	    git_commit_tree(&tree, (git_commit *)cobj)) {
+		classify_git_err(err, where.buf, "expected a revision naming a commit");
+		goto out;
+	}
+	git_oid_tostr(hex, sizeof hex, git_object_id(cobj));
+	for (i = 0; i < git_tree_entrycount(tree); i++) {
+		const char *name;
+		e = git_tree_entry_byindex(tree, i);
+		name = git_tree_entry_name(e);
+		if ((!strcmp(name, "categories.yaml") || !strcmp(name, "orgs.yaml")) &&
+		    classify_add_blob(repo, e, name, &files, &n, err))
+			goto out;
+	}
+	if ((e = git_tree_entry_byname(tree, "rules")) && git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+		if (git_tree_lookup(&rules_tree, repo, git_tree_entry_id(e))) {
+			classify_git_err(err, where.buf, "cannot read rules/");
+			goto out;
+		}
+		for (i = 0; i < git_tree_entrycount(rules_tree); i++) {
+			sbuf name = SBUF_INIT;
+			int bad;
+			e = git_tree_entry_byindex(rules_tree, i);
+			sbuf_addf(&name, "rules/%s", git_tree_entry_name(e));
+			bad = classify_add_blob(repo, e, name.buf, &files, &n, err);
+			sbuf_release(&name);
+			if (bad)
+				goto out;
+		}
+	}
+	rc = classify_rules_build(out, hex, files, n, err);
+	if (rc)
+		sbuf_addf(err, " (in commit %.12s)", hex);
+out:
+	for (i = 0; i < n; i++) {
+		free(files[i].name);
+		free(files[i].path);
+		sbuf_release(&files[i].data);
+	}
+	free(files);
+	git_tree_free(rules_tree);
+	git_tree_free(tree);
+	git_object_free(cobj);
+	git_object_free(obj);
+	git_repository_free(repo);
+	sbuf_release(&where);
+	git_libgit2_shutdown();
+	return rc;
+}
