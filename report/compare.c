@@ -121,15 +121,12 @@ static void change_nb(sbuf *out, long a, long b)
 }
 
 /* Pads to a display width counted in code points, so æøå and → align. */
+static size_t text_width(const char *s);
+
 static void pad_to(sbuf *out, size_t line_start, size_t width)
 {
-	const char *p = out->buf + line_start, *end = out->buf + out->len;
-	size_t cols = 0;
+	size_t cols = text_width(out->buf + line_start);
 
-	while (p < end) {
-		utf8_next(&p, end);
-		cols++;
-	}
 	while (cols++ < width)
 		sbuf_addch(out, ' ');
 }
@@ -140,35 +137,62 @@ static const char *label_of(const report_opts *o, const char *code)
 	return l ? l : code;
 }
 
-static void text_row(sbuf *out, const char *name, long a, long b)
+/* Display width of s in code points. */
+static size_t text_width(const char *s)
+{
+	const char *p = s, *end = s + strlen(s);
+	size_t n = 0;
+
+	while (p < end) {
+		utf8_next(&p, end);
+		n++;
+	}
+	return n;
+}
+
+/* The label column: wide enough for the longest label of any table. */
+static size_t label_column(const report_opts *o, const compare_table *cat, const compare_table *dir)
+{
+	size_t w = 24, i, lw;
+
+	for (i = 0; i < cat->len; i++)
+		if ((lw = text_width(label_of(o, cat->rows[i].key))) > w)
+			w = lw;
+	for (i = 0; i < dir->len; i++)
+		if ((lw = text_width(dir->rows[i].key)) > w)
+			w = lw;
+	return w + 4;
+}
+
+static void text_row(sbuf *out, size_t width, const char *name, long a, long b)
 {
 	size_t start = out->len;
 
 	sbuf_addf(out, "  %s", name);
-	pad_to(out, start, 30);
+	pad_to(out, start, width);
 	sbuf_addf(out, "%7ld %7ld   ", a, b);
 	change_nb(out, a, b);
 	sbuf_addch(out, '\n');
 }
 
-static void header_row(sbuf *out, const char *title, const period *a, const period *b)
+static void header_row(sbuf *out, size_t width, const char *title, const period *a, const period *b)
 {
 	size_t start = out->len;
 
 	sbuf_adds(out, title);
-	pad_to(out, start, 30);
+	pad_to(out, start, width);
 	sbuf_addf(out, "%7s %7s   Endring\n", a->label, b->label);
 }
 
-static void text_table(sbuf *out, const char *title, const period *a, const period *b,
-		       const compare_table *t, const report_opts *o, int labels)
+static void text_table(sbuf *out, size_t width, const char *title, const period *a,
+		       const period *b, const compare_table *t, const report_opts *o, int labels)
 {
 	size_t i;
 
 	sbuf_addch(out, '\n');
-	header_row(out, title, a, b);
+	header_row(out, width, title, a, b);
 	for (i = 0; i < t->len; i++)
-		text_row(out, labels ? label_of(o, t->rows[i].key) : t->rows[i].key, t->rows[i].n[0],
+		text_row(out, width, labels ? label_of(o, t->rows[i].key) : t->rows[i].key, t->rows[i].n[0],
 			 t->rows[i].n[1]);
 }
 
@@ -197,10 +221,11 @@ static void render_text(sbuf *out, const report_opts *o, const period *a, const 
 			const store_totals *tot)
 {
 	long kf[2], unn[2], other[2];
+	size_t w = label_column(o, cat, dir);
 
 	sbuf_addf(out, "Samhandlingsavvik %s mot %s\n\n", a->label, b->label);
-	header_row(out, "Antall", a, b);
-	text_row(out, "alle samhandlingsavvik", na, nb);
+	header_row(out, w, "Antall", a, b);
+	text_row(out, w, "alle samhandlingsavvik", na, nb);
 	sbuf_addch(out, '\n');
 	if (have_test) {
 		sbuf_addf(out, "Rateforhold %s/%s: ", b->label, a->label);
@@ -225,11 +250,11 @@ static void render_text(sbuf *out, const report_opts *o, const period *a, const 
 	}
 	reporter_split(rep, kf, unn, other);
 	sbuf_addch(out, '\n');
-	header_row(out, "Meldt av", a, b);
-	text_row(out, "kommune og fastlege", kf[0], kf[1]);
-	text_row(out, "UNN", unn[0], unn[1]);
+	header_row(out, w, "Meldt av", a, b);
+	text_row(out, w, "kommune og fastlege", kf[0], kf[1]);
+	text_row(out, w, "UNN", unn[0], unn[1]);
 	if (other[0] || other[1])
-		text_row(out, "andre/ukjent", other[0], other[1]);
+		text_row(out, w, "andre/ukjent", other[0], other[1]);
 	if (unn[0] && unn[1]) {
 		sbuf_adds(out, "  Forhold kommune og fastlege : UNN = ");
 		num_nb(out, (double)kf[0] / (double)unn[0], 1);
@@ -237,8 +262,8 @@ static void render_text(sbuf *out, const report_opts *o, const period *a, const 
 		num_nb(out, (double)kf[1] / (double)unn[1], 1);
 		sbuf_adds(out, " : 1\n");
 	}
-	text_table(out, "Etter retning", a, b, dir, o, 0);
-	text_table(out, "Etter kategori", a, b, cat, o, 1);
+	text_table(out, w, "Etter retning", a, b, dir, o, 0);
+	text_table(out, w, "Etter kategori", a, b, cat, o, 1);
 	sbuf_addf(out, "\nData: %ld unike avvik lagret (%ld meldinger mottatt, %ld duplikater fjernet, "
 		  "%ld hoppet over, %ld i karantene).\n",
 		  tot->deviations, tot->received, tot->duplicates,
