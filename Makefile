@@ -29,6 +29,7 @@ TOOLS   := $(BUILD)/gen-demo
 BIN     := avvik$(if $(filter 1,$(SANITIZE)),-san)
 
 .PHONY: all deps check unit e2e demo bench fuzz clean
+.SECONDARY:
 all: $(BIN) $(TOOLS)
 
 $(BUILD)/%.o: %.c

@@ -15,6 +15,7 @@ typedef struct {
 	const char *path;
 	FILE *f;
 	int line;        /* lines read so far = the line being handled */
+	int section_line;   /* line of the last [section] header */
 	sbuf *err;
 	int failed;
 } config_parse;
@@ -24,9 +25,15 @@ static char *config_reader(char *str, int num, void *stream)
 {
 	config_parse *cp = stream;
 	char *r = fgets(str, num, cp->f);
+	const char *p = str;
 
-	if (r)
-		cp->line++;
+	if (!r)
+		return NULL;
+	cp->line++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '[')
+		cp->section_line = cp->line;
 	return r;
 }
 
@@ -58,7 +65,7 @@ static cli_source *config_source_get(config_parse *cp, const char *name)
 	memset(&cfg->sources[cfg->n_sources], 0, sizeof cfg->sources[0]);
 	cfg->sources[cfg->n_sources].name = xstrdup(name);
 	cfg->sources[cfg->n_sources].file = xstrdup(cp->path);
-	cfg->sources[cfg->n_sources].line = cp->line;
+	cfg->sources[cfg->n_sources].line = cp->section_line;
 	cfg->sources[cfg->n_sources].type = (source_type)-1;
 	return &cfg->sources[cfg->n_sources++];
 }
@@ -130,7 +137,7 @@ static int config_handler(void *user, const char *section, const char *name, con
 
 int cli_config_load(cli_config *cfg, const char *path, sbuf *err)
 {
-	config_parse cp = { cfg, path, NULL, 0, err, 0 };
+	config_parse cp = { cfg, path, NULL, 0, 0, err, 0 };
 	size_t i;
 	int rc;
 

@@ -35,7 +35,7 @@ like "text report in Norwegian with the ratio" last.out 'Rateforhold 2024/2023: 
 # Agreement of the rules with what the generator meant, per deviation.
 avvik --db d.db export --format jsonl >export.jsonl
 agree=$(perl -MJSON::PP -e '
-	my %truth; open my $t, "<", "truth.tsv" or die; <$t>;
+	my %truth; open my $t, "<:encoding(UTF-8)", "truth.tsv" or die; <$t>;
 	while (<$t>) { chomp; my @f = split /\t/; $truth{$f[0]} = [$f[2], $f[5]] unless $f[6]; }
 	my ($n, $cat, $dir) = (0, 0, 0);
 	open my $e, "<", "export.jsonl" or die;
