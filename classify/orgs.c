@@ -547,7 +547,7 @@ static void classify_candidates(const char *in, classify_strv *out)
 	/* words: split at spaces and separators, outer punctuation dropped */
 	for (p = s.buf; *p && nw < MAX_WORDS;) {
 		const char *b;
-		size_t sl;
+		size_t sl = 0;
 		while (*p && (*p == ' ' || (sl = classify_sep_len(s.buf, p)) != 0))
 			p += *p == ' ' ? 1 : sl;
 		if (!*p)
