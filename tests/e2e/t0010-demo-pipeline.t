@@ -3,10 +3,17 @@
 # classify -> report compare, and what a re-run must not change.
 . "$AVVIK_SRC/tests/e2e/lib.sh"
 : "${AVVIK_GEN:?AVVIK_GEN must name the demo generator}"
-plan 27
+plan 28
 
 "$AVVIK_GEN" --out corpus --truth truth.tsv >gen.log
 ok "generator wrote a corpus" test -s truth.tsv
+xsd=${AVVIK_SHARED:-$AVVIK_SRC/../shared}/schemas/kith/all.xsd
+if [ -f "$xsd" ]; then
+	ok "generated MsgHead files are valid KITH messages" \
+		sh -c "find corpus/msghead -name '*.xml' | xargs xmllint --noout --schema '$xsd' 2>xmllint.err"
+else
+	pass "# SKIP $xsd absent: generated MsgHead files not validated"
+fi
 exits "init" 0 avvik --db d.db init --rules-dir rules
 exits "ingest quarantines the malformed files: exit 1" 1 avvik --db d.db ingest --path corpus
 cp last.out ingest1.out

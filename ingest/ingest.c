@@ -1,0 +1,557 @@
+/*
+ * ingest.c - the ingest stage's entry points: format names and detection,
+ * files and buffers, walking a tree, hashing, and handing items to the sink.
+ * The parsers live in msghead.c and avvikxml.c, scrubbing in scrub.c.
+ */
+#include "ingest/ingest.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+
+#include <openssl/evp.h>
+
+#define INGEST_HEAD 65536          /* bytes read for detection */
+#define INGEST_WALK_MAX_DEPTH 64
+
+static const char *const ingest_format_names[] = { "auto", "msghead", "avvik-xml" };
+
+const char *ingest_format_name(ingest_format f)
+{
+	return (unsigned)f < sizeof ingest_format_names / sizeof ingest_format_names[0]
+		? ingest_format_names[f] : "auto";
+}
+
+int ingest_format_parse(const char *s, ingest_format *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof ingest_format_names / sizeof ingest_format_names[0]; i++)
+		if (!strcmp(s, ingest_format_names[i])) {
+			*out = (ingest_format)i;
+			return 0;
+		}
+	/* spellings people type */
+	if (!strcmp(s, "kith") || !strcmp(s, "dialogmelding")) {
+		*out = INGEST_FORMAT_MSGHEAD;
+		return 0;
+	}
+	if (!strcmp(s, "avvik") || !strcmp(s, "avvikxml") || !strcmp(s, "export")) {
+		*out = INGEST_FORMAT_AVVIK_XML;
+		return 0;
+	}
+	return -1;
+}
+
+/* ---- hashing ---- */
+
+static void ingest_hex(const unsigned char *d, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void ingest_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(data ? data : "", len, md, &n, EVP_sha256(), NULL) || n != 32) {
+		memset(out, '0', 64);
+		out[64] = '\0';
+		return;
+	}
+	ingest_hex(md, 32, out);
+}
+
+void ingest_record_hash(avvik_record *r)
+{
+	sbuf c = SBUF_INIT;
+
+	avvik_record_canonical(r, &c);
+	ingest_sha256_hex(c.buf, c.len, r->content_hash);
+	sbuf_release(&c);
+}
+
+/* ---- handing items to the sink ---- */
+
+int ingest_emit_problem(const ingest_ctx *ctx, ingest_item_kind kind, const char *raw,
+			size_t raw_len, const char *raw_sha256, long line, const char *fmt, ...)
+{
+	sbuf tmp = SBUF_INIT, reason = SBUF_INIT;
+	ingest_item it;
+	va_list ap;
+	int rc = 0;
+
+	va_start(ap, fmt);
+	sbuf_vaddf(&tmp, fmt, ap);
+	va_end(ap);
+	/* reasons end up in logs and the quarantine table: no fødselsnummer */
+	utf8_sanitize(&reason, tmp.buf, tmp.len);
+	ingest_scrub_text(ctx, &reason);
+	memset(&it, 0, sizeof it);
+	it.kind = kind;
+	it.raw = raw;
+	it.raw_len = raw ? raw_len : 0;
+	if (raw_sha256)
+		memcpy(it.raw_sha256, raw_sha256, 65);
+	else
+		ingest_sha256_hex(raw, it.raw_len, it.raw_sha256);
+	it.raw_sha256[64] = '\0';
+	it.reason = reason.buf;
+	it.line = line;
+	log_debug("%s: %s", kind == INGEST_ITEM_SKIPPED ? "skipped" : "quarantine", reason.buf);
+	if (ctx->sink)
+		rc = ctx->sink(ctx->sink_ctx, &it);
+	sbuf_release(&tmp);
+	sbuf_release(&reason);
+	return rc;
+}
+
+/* Makes *s valid UTF-8 and, with scrub, free of fødselsnummer. */
+static void ingest_fix_str(const ingest_ctx *ctx, char **s, int scrub)
+{
+	sbuf b = SBUF_INIT;
+
+	if (!*s)
+		return;
+	utf8_sanitize(&b, *s, strlen(*s));
+	if (scrub)
+		ingest_scrub_text(ctx, &b);
+	free(*s);
+	*s = sbuf_detach(&b, NULL);
+}
+
+static void ingest_fix_party(const ingest_ctx *ctx, avvik_party *p)
+{
+	ingest_fix_str(ctx, &p->name, 1);
+	ingest_fix_str(ctx, &p->unit, 1);
+	ingest_fix_str(ctx, &p->her_id, 1);
+	ingest_fix_str(ctx, &p->org_nr, 1);
+	ingest_fix_str(ctx, &p->type_hint, 1);
+}
+
+int ingest_emit_record(const ingest_ctx *ctx, avvik_record *r, const char *raw, size_t raw_len,
+		       long line)
+{
+	ingest_item it;
+	size_t i;
+	int rc = 0;
+
+	if (!r->source)
+		r->source = xstrdup(ctx->source ? ctx->source : "path");
+	/* every string valid UTF-8; everything a sender wrote scrubbed (dates,
+	 * channel and origin are ours) */
+	ingest_fix_str(ctx, &r->ext_id, 1);
+	ingest_fix_str(ctx, &r->source, 0);
+	ingest_fix_str(ctx, &r->channel, 0);
+	ingest_fix_str(ctx, &r->origin, 0);
+	ingest_fix_str(ctx, &r->received_at, 0);
+	ingest_fix_str(ctx, &r->reported_at, 0);
+	ingest_fix_str(ctx, &r->event_date, 0);
+	ingest_fix_party(ctx, &r->reporter);
+	ingest_fix_party(ctx, &r->concerned);
+	ingest_fix_str(ctx, &r->subject, 1);
+	ingest_fix_str(ctx, &r->text, 1);
+	ingest_fix_str(ctx, &r->source_category, 1);
+	ingest_fix_str(ctx, &r->severity, 1);
+	ingest_fix_str(ctx, &r->patient_key, 0);
+	for (i = 0; i < r->n_attachments; i++) {
+		ingest_fix_str(ctx, &r->attachments[i].name, 1);
+		ingest_fix_str(ctx, &r->attachments[i].mime_type, 1);
+	}
+	ingest_record_hash(r);
+	memset(&it, 0, sizeof it);
+	it.kind = INGEST_ITEM_DEVIATION;
+	it.record = r;
+	it.raw = raw;
+	it.raw_len = raw ? raw_len : 0;
+	ingest_sha256_hex(raw, it.raw_len, it.raw_sha256);
+	it.line = line;
+	if (ctx->sink)
+		rc = ctx->sink(ctx->sink_ctx, &it);
+	avvik_record_clear(r);
+	return rc;
+}
+
+/* ---- detection ---- */
+
+static int ingest_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Looks like UTF-16 or UTF-32 (BOM, or "<" with NUL bytes beside it). */
+static int ingest_wide_start(const unsigned char *d, size_t len)
+{
+	if (len >= 2 && ((d[0] == 0xFF && d[1] == 0xFE) || (d[0] == 0xFE && d[1] == 0xFF)))
+		return 1;
+	if (len >= 4 && ((d[0] == 0 && d[1] == 0 && d[2] == 0xFE && d[3] == 0xFF) ||
+			 (d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == '<') ||
+			 (d[0] == '<' && d[1] == 0 && d[2] == 0 && d[3] == 0)))
+		return 1;
+	return len >= 2 && ((d[0] == '<' && d[1] == 0) || (d[0] == 0 && d[1] == '<'));
+}
+
+/* Byte-level checks every input gets, whatever its format: empty, binary.
+ * head is the start of the input (all of it when complete). */
+static int ingest_precheck(const char *head, size_t len, int complete, sbuf *why)
+{
+	const unsigned char *d = (const unsigned char *)head;
+	size_t i = 0;
+
+	if (ingest_wide_start(d, len))
+		return 0;   /* libxml2 decodes UTF-16/32 itself */
+	if (len >= 3 && d[0] == 0xEF && d[1] == 0xBB && d[2] == 0xBF)
+		i = 3;
+	while (i < len && ingest_ws(d[i]))
+		i++;
+	if (i == len && complete) {
+		sbuf_adds(why, "empty file");
+		return -1;
+	}
+	if (memchr(head, '\0', len)) {
+		sbuf_adds(why, "not XML (binary data)");
+		return -1;
+	}
+	if (i < len && d[i] != '<') {
+		sbuf_adds(why, "not XML (no markup at the start)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Detection with the reason when it fails (INGEST_FORMAT_AUTO). */
+static ingest_format ingest_detect_ex(const char *data, size_t len, const char *origin,
+				      sbuf *why, long *line)
+{
+	ingest_xml_scan s;
+	ingest_format f = INGEST_FORMAT_AUTO;
+	size_t head = len > INGEST_HEAD ? INGEST_HEAD : len;
+
+	*line = 0;
+	if (ingest_precheck(data, head, head == len, why))
+		return INGEST_FORMAT_AUTO;
+	ingest_xml_scan_init(&s);
+	ingest_xml_scan_memory(data, head, origin, 1, &s);
+	if (s.reached_root && !strcmp(s.root_ns.buf, INGEST_NS_AVVIK))
+		f = INGEST_FORMAT_AVVIK_XML;
+	else if (s.reached_root && s.kith_seen)
+		f = INGEST_FORMAT_MSGHEAD;
+	else if (!s.ok) {
+		sbuf_add(why, s.error.buf, s.error.len);
+		*line = s.line;
+	} else if (!s.reached_root) {
+		sbuf_adds(why, "not XML (no root element in the first 64 KiB)");
+	} else {
+		sbuf_addf(why, "not a KITH message or avvik export (root element %s in namespace %s)",
+			  s.root_name.buf, s.root_ns.len ? s.root_ns.buf : "(none)");
+	}
+	ingest_xml_scan_release(&s);
+	return f;
+}
+
+ingest_format ingest_detect(const char *data, size_t len)
+{
+	sbuf why = SBUF_INIT;
+	long line;
+	ingest_format f;
+
+	xmlInitParser();
+	f = ingest_detect_ex(data, len, "(buffer)", &why, &line);
+	sbuf_release(&why);
+	return f;
+}
+
+/* ---- buffers and files ---- */
+
+/* "origin: " or "origin:line: " */
+static void ingest_where(sbuf *out, const char *origin, long line)
+{
+	if (line > 0)
+		sbuf_addf(out, "%s:%ld: ", origin, line);
+	else
+		sbuf_addf(out, "%s: ", origin);
+}
+
+static int ingest_quarantine_whole(const ingest_ctx *ctx, const char *origin, const char *data,
+				   size_t len, const char *sha, long line, const char *why)
+{
+	sbuf where = SBUF_INIT;
+	int rc;
+
+	ingest_where(&where, origin, line);
+	rc = ingest_emit_problem(ctx, INGEST_ITEM_QUARANTINE, data, len, sha, line, "%s%s",
+				 where.buf, why);
+	sbuf_release(&where);
+	return rc;
+}
+
+int ingest_buffer(const ingest_ctx *ctx, const char *origin, const char *data, size_t len,
+		  ingest_format fmt)
+{
+	sbuf why = SBUF_INIT;
+	long line = 0;
+	int rc = 0;
+
+	xmlInitParser();
+	if (!origin)
+		origin = "(buffer)";
+	if (!data)
+		len = 0;
+	if (ingest_precheck(data ? data : "", len > INGEST_HEAD ? INGEST_HEAD : len,
+			    len <= INGEST_HEAD, &why) == 0 && fmt == INGEST_FORMAT_AUTO)
+		fmt = ingest_detect_ex(data, len, origin, &why, &line);
+	if (why.len) {
+		rc = ingest_quarantine_whole(ctx, origin, data, len, NULL, line, why.buf);
+	} else if (fmt == INGEST_FORMAT_AVVIK_XML) {
+		rc = ingest_avvikxml_buffer(ctx, origin, data, len);
+	} else if (len > ingest_max_file_size(ctx) || len > INT_MAX) {
+		sbuf_addf(&why, "message too large (%zu bytes, limit %zu)", len,
+			  ingest_max_file_size(ctx));
+		rc = ingest_quarantine_whole(ctx, origin, data, len, NULL, 0, why.buf);
+	} else {
+		rc = ingest_msghead_buffer(ctx, origin, data, len);
+	}
+	sbuf_release(&why);
+	return rc;
+}
+
+/* Reads all of fd from offset 0, at most max bytes (errno EFBIG beyond). */
+static int ingest_read_all(int fd, size_t max, sbuf *out)
+{
+	char buf[65536];
+	off_t off = 0;
+
+	for (;;) {
+		ssize_t n = pread(fd, buf, sizeof buf, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (out->len + (size_t)n > max) {
+			errno = EFBIG;
+			return -1;
+		}
+		sbuf_add(out, buf, (size_t)n);
+		off += n;
+	}
+}
+
+/* sha256 of all of fd, streaming. */
+static int ingest_sha256_fd(int fd, char out[65])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char digest[EVP_MAX_MD_SIZE], buf[65536];
+	unsigned int n = 0;
+	off_t off = 0;
+	int rc = 0;
+
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(md);
+		return -1;
+	}
+	for (;;) {
+		ssize_t r = pread(fd, buf, sizeof buf, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? -1 : 0;
+			break;
+		}
+		EVP_DigestUpdate(md, buf, (size_t)r);
+		off += r;
+	}
+	EVP_DigestFinal_ex(md, digest, &n);
+	EVP_MD_CTX_free(md);
+	ingest_hex(digest, 32, out);
+	return rc;
+}
+
+int ingest_file(const ingest_ctx *ctx, const char *path, ingest_format fmt)
+{
+	sbuf head = SBUF_INIT, why = SBUF_INIT, all = SBUF_INIT;
+	struct stat st;
+	long line = 0;
+	int fd, rc = 0, saved;
+	ssize_t n;
+
+	xmlInitParser();
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		/* two passes and a size limit need a regular file */
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto fail;
+	}
+	sbuf_grow(&head, INGEST_HEAD);
+	do
+		n = pread(fd, head.buf, INGEST_HEAD, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		goto fail;
+	sbuf_setlen(&head, (size_t)n);
+	if (ingest_precheck(head.buf, head.len, (off_t)head.len >= st.st_size, &why) == 0 &&
+	    fmt == INGEST_FORMAT_AUTO)
+		fmt = ingest_detect_ex(head.buf, head.len, path, &why, &line);
+
+	if (!why.len && fmt == INGEST_FORMAT_AVVIK_XML) {
+		rc = ingest_avvikxml_fd(ctx, path, fd);
+		goto out;
+	}
+	/* DOM-parsed or quarantined whole: the bytes are the item's raw */
+	if (ingest_read_all(fd, ingest_max_file_size(ctx), &all) < 0) {
+		char sha[65];
+		if (errno != EFBIG || ingest_sha256_fd(fd, sha) < 0)
+			goto fail;
+		if (!why.len)
+			sbuf_addf(&why, "file too large (%lld bytes, limit %zu)",
+				  (long long)st.st_size, ingest_max_file_size(ctx));
+		rc = ingest_quarantine_whole(ctx, path, NULL, 0, sha, line, why.buf);
+		goto out;
+	}
+	if (why.len)
+		rc = ingest_quarantine_whole(ctx, path, all.buf, all.len, NULL, line, why.buf);
+	else
+		rc = ingest_msghead_buffer(ctx, path, all.buf, all.len);
+out:
+	saved = errno;
+	close(fd);
+	sbuf_release(&head);
+	sbuf_release(&why);
+	sbuf_release(&all);
+	errno = saved;
+	return rc;
+fail:
+	saved = errno;
+	close(fd);
+	sbuf_release(&head);
+	sbuf_release(&why);
+	sbuf_release(&all);
+	errno = saved;
+	return -1;
+}
+
+/* ---- walking a tree ---- */
+
+static int ingest_cmp_names(const void *a, const void *b)
+{
+	/* byte order, not the locale's: runs must be reproducible */
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Is real (a resolved path) root itself or inside it? */
+static int ingest_inside(const char *root, const char *real)
+{
+	size_t n = strlen(root);
+
+	if (strncmp(root, real, n))
+		return 0;
+	return real[n] == '\0' || real[n] == '/' || (n == 1 && root[0] == '/');
+}
+
+/* Returns fn's first non-zero value, 0, or -1 when the top directory cannot
+ * be read (deeper ones are reported and skipped: the run goes on). */
+static int ingest_walk_dir(const char *root, const char *dir, int depth,
+			   int (*fn)(void *ctx, const char *file), void *ctx)
+{
+	DIR *d;
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+	sbuf child = SBUF_INIT;
+	int rc = 0;
+
+	if (depth > INGEST_WALK_MAX_DEPTH) {
+		log_warn("%s: directories nested too deep, not descending", dir);
+		return 0;
+	}
+	d = opendir(dir);
+	if (!d) {
+		if (depth == 0)
+			return -1;
+		log_warn("%s: %s", dir, strerror(errno));
+		return 0;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;   /* hidden files, ".", ".." */
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			names = xrealloc(names, cap * sizeof *names);
+		}
+		names[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, ingest_cmp_names);
+	for (i = 0; i < n && !rc; i++) {
+		struct stat st;
+
+		sbuf_reset(&child);
+		sbuf_addf(&child, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
+		if (lstat(child.buf, &st) < 0) {
+			log_warn("%s: %s", child.buf, strerror(errno));
+			continue;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			/* a link is followed only to a regular file inside the tree */
+			char *real = realpath(child.buf, NULL);
+			struct stat tst;
+			if (real && ingest_inside(root, real) && stat(real, &tst) == 0 &&
+			    S_ISREG(tst.st_mode))
+				rc = fn(ctx, child.buf);
+			else
+				log_debug("%s: symbolic link not followed", child.buf);
+			free(real);
+		} else if (S_ISDIR(st.st_mode)) {
+			rc = ingest_walk_dir(root, child.buf, depth + 1, fn, ctx);
+		} else if (S_ISREG(st.st_mode)) {
+			rc = fn(ctx, child.buf);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	sbuf_release(&child);
+	return rc;
+}
+
+int ingest_walk(const char *path, int (*fn)(void *ctx, const char *file), void *ctx)
+{
+	struct stat st;
+	char *root;
+	int rc;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	if (S_ISREG(st.st_mode))
+		return fn(ctx, path);
+	if (!S_ISDIR(st.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	root = realpath(path, NULL);
+	if (!root)
+		return -1;
+	rc = ingest_walk_dir(root, path, 0, fn, ctx);
+	free(root);
+	return rc;
+}

@@ -1,0 +1,218 @@
+/*
+ * test_scrub.c - fødselsnummer checks, scrubbing of free text and keyed
+ * pseudonyms (ingest/scrub.c, DOMAIN.md 3.1).  All numbers are synthetic
+ * test numbers or computed for this test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "ingest/ingest.h"
+
+static const unsigned char key1[] = "unit-test-key-1";
+static const unsigned char key2[] = "unit-test-key-2";
+
+static ingest_ctx ctx_with(const unsigned char *key, size_t len)
+{
+	ingest_ctx c;
+
+	memset(&c, 0, sizeof c);
+	c.hmac_key = key;
+	c.hmac_key_len = len;
+	c.source = "test";
+	return c;
+}
+
+/* The pseudonym of digits under ctx, as a string the test owns. */
+static char *pseudo(const ingest_ctx *c, const char *digits)
+{
+	sbuf b = SBUF_INIT;
+
+	ingest_pseudonym(c, digits, &b);
+	return sbuf_detach(&b, NULL);
+}
+
+static void test_fnr_valid_examples(void **state)
+{
+	(void)state;
+	/* verified examples (Helsenorge, NHN, Skatteetaten) */
+	assert_true(ingest_fnr_valid("13116900216"));
+	assert_true(ingest_fnr_valid("15720255178"));
+	assert_true(ingest_fnr_valid("02013299997"));
+}
+
+static void test_fnr_variants(void **state)
+{
+	(void)state;
+	assert_true(ingest_fnr_valid("55128212352"));   /* D-number: day 15 + 40 */
+	assert_true(ingest_fnr_valid("01458532172"));   /* H-number / NAV Dolly: month 5 + 40 */
+	assert_true(ingest_fnr_valid("12720234503"));   /* NHN test patient: month 7 + 65 */
+	assert_true(ingest_fnr_valid("01921234518"));   /* Skatteetaten Tenor: month 12 + 80 */
+	assert_true(ingest_fnr_valid("81234567802"));   /* FH-number: both check digits */
+	assert_false(ingest_fnr_valid("81234567810"));  /* FH-number without a classic K1 */
+}
+
+static void test_fnr_2032_rule(void **state)
+{
+	(void)state;
+	/* same date and individnummer; K1 with weighted-sum remainder 0..3 */
+	assert_true(ingest_fnr_valid("15070255100"));   /* classic K1 */
+	assert_true(ingest_fnr_valid("15070255119"));   /* remainder 1 */
+	assert_true(ingest_fnr_valid("15070255127"));   /* remainder 2 */
+	assert_true(ingest_fnr_valid("15070255135"));   /* remainder 3 */
+}
+
+static void test_fnr_invalid(void **state)
+{
+	(void)state;
+	assert_false(ingest_fnr_valid("15720255179"));  /* K2 wrong */
+	assert_false(ingest_fnr_valid("15070255101"));  /* K2 wrong */
+	assert_false(ingest_fnr_valid("00019012360"));  /* day 0, check digits fine */
+	assert_false(ingest_fnr_valid("30029012373"));  /* 30 February */
+	assert_false(ingest_fnr_valid("32139012398"));  /* day 32, month 13 */
+	assert_false(ingest_fnr_valid("1572025517"));   /* 10 digits */
+	assert_false(ingest_fnr_valid("157202551780")); /* 12 digits */
+	assert_false(ingest_fnr_valid("1572025517a"));
+	assert_false(ingest_fnr_valid("12345678901"));
+	assert_false(ingest_fnr_valid(""));
+	assert_false(ingest_fnr_valid(NULL));
+}
+
+static void test_scrub_replaces(void **state)
+{
+	ingest_ctx c = ctx_with(key1, sizeof key1 - 1);
+	char *p1 = pseudo(&c, "15720255178");
+	char *p2 = pseudo(&c, "15070255127");
+	sbuf t = SBUF_INIT, want = SBUF_INIT;
+	int n;
+
+	(void)state;
+	sbuf_adds(&t, "Pasient 15720255178 (før: 150702-55127), også 150702 55127 og "
+		      "150702\xC2\xA0" "55127. Slutt på 15720255178");
+	n = ingest_scrub_text(&c, &t);
+	assert_int_equal(n, 5);
+	sbuf_addf(&want, "Pasient [pasient:%s] (før: [pasient:%s]), også [pasient:%s] og "
+			 "[pasient:%s]. Slutt på [pasient:%s]", p1, p2, p2, p2, p1);
+	assert_string_equal(t.buf, want.buf);
+	sbuf_release(&t);
+	sbuf_release(&want);
+	free(p1);
+	free(p2);
+}
+
+static void test_scrub_keeps(void **state)
+{
+	ingest_ctx c = ctx_with(key1, sizeof key1 - 1);
+	static const char *const kept[] = {
+		"Ring 77 62 60 00 eller +47 915 55 555 / 91555555.",
+		"UNN HF har org.nr 983974899, Tromsø kommune 940101808.",
+		"Saksnummer 157202551780 og 9157202551781 er ikke personnummer.",
+		"Ugyldig kontrollsiffer: 15720255179, ugyldig dato 00019012360.",
+		"Dato 15.07.2002 kl 10:22, HER-id 8090100, HPR 9144889.",
+		"Delvis: 1572025517 og 15720 255178.",
+		NULL
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; kept[i]; i++) {
+		sbuf t = SBUF_INIT;
+		sbuf_adds(&t, kept[i]);
+		assert_int_equal(ingest_scrub_text(&c, &t), 0);
+		assert_string_equal(t.buf, kept[i]);
+		sbuf_release(&t);
+	}
+}
+
+static void test_scrub_boundaries(void **state)
+{
+	ingest_ctx c = ctx_with(key1, sizeof key1 - 1);
+	char *p = pseudo(&c, "13116900216");
+	sbuf t = SBUF_INIT, want = SBUF_INIT;
+
+	(void)state;
+	/* letters next to the number do not protect it; digits do */
+	sbuf_adds(&t, "fnr:13116900216,x13116900216y 913116900216 13116900216");
+	assert_int_equal(ingest_scrub_text(&c, &t), 3);
+	sbuf_addf(&want, "fnr:[pasient:%s],x[pasient:%s]y 913116900216 [pasient:%s]", p, p, p);
+	assert_string_equal(t.buf, want.buf);
+	assert_null(strstr(t.buf, " 13116900216"));
+	sbuf_release(&t);
+	sbuf_release(&want);
+	free(p);
+}
+
+static void test_scrub_keeps_utf8(void **state)
+{
+	ingest_ctx c = ctx_with(key1, sizeof key1 - 1);
+	sbuf t = SBUF_INIT;
+
+	(void)state;
+	sbuf_adds(&t, "Søknad for pasient 55128212352 på Åsgård, «viktig».");
+	assert_int_equal(ingest_scrub_text(&c, &t), 1);
+	assert_non_null(strstr(t.buf, "Søknad for pasient [pasient:"));
+	assert_non_null(strstr(t.buf, "] på Åsgård, «viktig»."));
+	assert_true(utf8_valid(t.buf, t.len));
+	sbuf_release(&t);
+}
+
+static void test_pseudonym(void **state)
+{
+	ingest_ctx c1 = ctx_with(key1, sizeof key1 - 1);
+	ingest_ctx c2 = ctx_with(key2, sizeof key2 - 1);
+	ingest_ctx nokey = ctx_with(NULL, 0);
+	char *a = pseudo(&c1, "15720255178");
+	char *b = pseudo(&c1, "15720255178");
+	char *other_key = pseudo(&c2, "15720255178");
+	char *other_num = pseudo(&c1, "13116900216");
+	char *none = pseudo(&nokey, "15720255178");
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int mac_len = 0;
+	char want[11];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(strlen(a), 10);
+	for (i = 0; i < 10; i++)
+		assert_non_null(strchr("0123456789abcdef", a[i]));
+	assert_string_equal(a, b);                 /* stable */
+	assert_string_not_equal(a, other_key);     /* key-dependent */
+	assert_string_not_equal(a, other_num);
+	assert_int_equal(strlen(none), 10);        /* no key: still a token, no crash */
+	/* it is the first 5 bytes of HMAC-SHA256(key, number) */
+	assert_non_null(HMAC(EVP_sha256(), key1, (int)(sizeof key1 - 1),
+			     (const unsigned char *)"15720255178", 11, mac, &mac_len));
+	for (i = 0; i < 5; i++)
+		snprintf(want + 2 * i, 3, "%02x", mac[i]);
+	assert_string_equal(a, want);
+	free(a);
+	free(b);
+	free(other_key);
+	free(other_num);
+	free(none);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fnr_valid_examples),
+		cmocka_unit_test(test_fnr_variants),
+		cmocka_unit_test(test_fnr_2032_rule),
+		cmocka_unit_test(test_fnr_invalid),
+		cmocka_unit_test(test_scrub_replaces),
+		cmocka_unit_test(test_scrub_keeps),
+		cmocka_unit_test(test_scrub_boundaries),
+		cmocka_unit_test(test_scrub_keeps_utf8),
+		cmocka_unit_test(test_pseudonym),
+	};
+
+	return cmocka_run_group_tests_name("scrub", tests, NULL, NULL);
+}
