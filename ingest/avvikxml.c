@@ -21,7 +21,7 @@
  *   Missing @id, reported-at, reporter, concerned, their organisation or
  *   description -> that record is quarantined.
  */
-#include "ingest/ingest.h"
+#include "ingest/ingest_int.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -3,7 +3,7 @@
  * files and buffers, walking a tree, hashing, and handing items to the sink.
  * The parsers live in msghead.c and avvikxml.c, scrubbing in scrub.c.
  */
-#include "ingest/ingest.h"
+#include "ingest/ingest_int.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -28,7 +28,7 @@
  * No Dialogmelding -> SKIPPED; AppRec -> SKIPPED; missing MsgId, GenDate,
  * Sender or Receiver, or an invalid date -> QUARANTINE.
  */
-#include "ingest/ingest.h"
+#include "ingest/ingest_int.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * a false positive costs a pseudonym in a text, a false negative leaks a
  * patient's identity.
  */
-#include "ingest/ingest.h"
+#include "ingest/ingest_int.h"
 
 #include <string.h>
 

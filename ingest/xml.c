@@ -4,7 +4,7 @@
  * that refuses DTDs before anything could be expanded, and DOM helpers that
  * match names by namespace URI, never by prefix.
  */
-#include "ingest/ingest.h"
+#include "ingest/ingest_int.h"
 
 #include <errno.h>
 #include <stdlib.h>

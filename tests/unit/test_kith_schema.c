@@ -19,7 +19,7 @@
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
 
-#include "ingest/ingest.h"
+#include "ingest/ingest_int.h"
 
 static const char *env_or(const char *name, const char *fallback)
 {

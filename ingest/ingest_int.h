@@ -1,0 +1,109 @@
+/*
+ * ingest_int.h - internal to ingest/: what its parsers share.  Not part of
+ * the stage's API (that is ingest.h); no other stage includes this.
+ */
+#ifndef AVVIK_INGEST_INT_H
+#define AVVIK_INGEST_INT_H
+
+#include "ingest/ingest.h"
+
+/* libxml2 types stay opaque here, so the parsers' shared helpers need no
+ * libxml2 include in files that do not parse. */
+
+/* Namespaces the parsers know. */
+#define INGEST_NS_MSGHEAD  "http://www.kith.no/xmlstds/msghead/2006-05-24"
+#define INGEST_NS_DIALOG10 "http://www.kith.no/xmlstds/dialog/2006-10-11"
+#define INGEST_NS_DIALOG11 "http://www.kith.no/xmlstds/dialog/2013-01-23"
+#define INGEST_NS_FK1      "http://www.kith.no/xmlstds/felleskomponent1"
+#define INGEST_NS_APPREC10 "http://www.kith.no/xmlstds/apprec/2004-11-21"
+#define INGEST_NS_APPREC11 "http://www.kith.no/xmlstds/apprec/2012-02-15"
+#define INGEST_NS_BASE64   "http://www.kith.no/xmlstds/base64container"
+#define INGEST_NS_AVVIK    "urn:avvik:export:1"
+
+/* The default for ingest_ctx.max_file_size when it is 0. */
+#define INGEST_DEFAULT_MAX_FILE_SIZE ((size_t)32 << 20)
+size_t ingest_max_file_size(const ingest_ctx *ctx);
+
+/* libxml2 parser options for every parse: no network, no entity
+ * substitution, no DTD loading, no XML_PARSE_HUGE. */
+int ingest_xml_options(void);
+
+/* Result of a streaming check of a document (SAX, builds no tree). */
+typedef struct {
+	int ok;            /* well-formed, no DTD, no error */
+	int reached_root;  /* the root element was seen */
+	int kith_seen;     /* an element in the MsgHead or AppRec namespace was seen */
+	long line;         /* line of the first problem, 0 unknown */
+	sbuf error;        /* the first problem ("" when ok) */
+	sbuf root_name;    /* local name of the root element */
+	sbuf root_ns;      /* its namespace URI ("" when none) */
+} ingest_xml_scan;
+
+void ingest_xml_scan_init(ingest_xml_scan *s);
+void ingest_xml_scan_release(ingest_xml_scan *s);
+/* Checks data; with detect set, only the first 64 KiB are read and the scan
+ * stops as soon as the format is clear (ok then means "no error so far"). */
+void ingest_xml_scan_memory(const char *data, size_t len, const char *origin, int detect,
+			    ingest_xml_scan *s);
+/* Checks a whole file from fd's current offset, reading it in chunks;
+ * sha256_hex (may be NULL) receives the hash of the bytes read.  -1 when
+ * the file could not be read (errno set). */
+int ingest_xml_scan_fd(int fd, const char *origin, ingest_xml_scan *s, char sha256_hex[65]);
+
+/* Captures libxml2 errors instead of printing them: between begin and end
+ * every error goes to e (the first one is kept, with its line). */
+typedef struct {
+	int n;             /* errors (not warnings) seen */
+	int code;          /* libxml2's code of the first one */
+	long line;
+	sbuf msg;          /* the first error's message, trimmed */
+	void *saved_ctx_[2];          /* the handlers in place before begin */
+	void (*saved_fn_[2])(void);
+} ingest_xml_errors;
+void ingest_xml_errors_begin(ingest_xml_errors *e);
+void ingest_xml_errors_end(ingest_xml_errors *e);    /* restores, keeps n and msg */
+void ingest_xml_errors_resume(ingest_xml_errors *e); /* captures again after end */
+void ingest_xml_errors_release(ingest_xml_errors *e);
+
+/* DOM helpers; namespaces are compared by URI, never by prefix. */
+struct _xmlNode;
+int ingest_xml_is(const struct _xmlNode *n, const char *ns, const char *name);
+struct _xmlNode *ingest_xml_child(const struct _xmlNode *parent, const char *ns, const char *name);
+struct _xmlNode *ingest_xml_next(const struct _xmlNode *n, const char *ns, const char *name);
+/* First element named ns:name in document order under (and including) n. */
+struct _xmlNode *ingest_xml_find(const struct _xmlNode *n, const char *ns, const char *name);
+/* Text content on one line (valid UTF-8, whitespace squeezed); NULL when n is
+ * NULL or the text is empty.  Caller frees. */
+char *ingest_xml_text(const struct _xmlNode *n);
+/* Attribute value (no namespace) the same way. */
+char *ingest_xml_attr(const struct _xmlNode *n, const char *name);
+/* Free text: plain text keeps its line breaks; XHTML mixed content gets line
+ * breaks for block elements and the text of inline ones. */
+void ingest_xml_flatten(const struct _xmlNode *n, sbuf *out);
+/* Line of an element (0 unknown). */
+long ingest_xml_line(const struct _xmlNode *n);
+/* Normalises free text: valid UTF-8, horizontal whitespace squeezed, lines
+ * trimmed, at most one empty line in a row. */
+void ingest_text_tidy(sbuf *text);
+
+/* Hands one SKIPPED or QUARANTINE item to the sink; the reason ("origin:line:
+ * ..." is the caller's job) is sanitised and scrubbed first.  raw_sha256 may
+ * be NULL: it is then computed from raw. */
+int ingest_emit_problem(const ingest_ctx *ctx, ingest_item_kind kind, const char *raw,
+			size_t raw_len, const char *raw_sha256, long line, const char *fmt, ...)
+	AVVIK_PRINTF(7, 8);
+/* Finishes r (every string valid UTF-8; free text, names and ids scrubbed;
+ * content hash), hands it to the sink as a DEVIATION and clears it.  The sink
+ * may take fields by setting them to NULL. */
+int ingest_emit_record(const ingest_ctx *ctx, avvik_record *r, const char *raw, size_t raw_len,
+		       long line);
+
+/* The parsers. */
+int ingest_msghead_buffer(const ingest_ctx *ctx, const char *origin, const char *data,
+			  size_t len);
+int ingest_avvikxml_buffer(const ingest_ctx *ctx, const char *origin, const char *data,
+			   size_t len);
+/* fd is a regular file open for reading, at any offset. */
+int ingest_avvikxml_fd(const ingest_ctx *ctx, const char *origin, int fd);
+
+#endif
