@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "ingest/ingest.h"
+#include "ingest/ingest_int.h"
 
 static const unsigned char test_key[] = "msghead-test-key";
 
