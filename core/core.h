@@ -203,12 +203,14 @@ typedef struct {
 	direction dir;
 	char *reporter_org;    /* registry id, NULL when unresolved */
 	org_type reporter_type;
-	char *reporter_how;    /* "her", "orgnr", "alias", "folded", "fuzzy:<d>", "unresolved" */
+	char *reporter_how;    /* "her", "orgnr", "kommunenr", "domain", "alias", "folded",
+			        * "fuzzy:<d>", "fastlege", "type-hint", "unresolved" */
 	char *concerned_org;
 	org_type concerned_type;
 	char *concerned_how;
 	char *matches;         /* JSON array: [{"rule":id,"priority":n,"field":f,"excerpt":s},...] */
 	char *why;             /* one line: how the winner was chosen */
+	int overridden;        /* category/direction come from a manual override */
 } avvik_class;
 
 void avvik_class_init(avvik_class *c);

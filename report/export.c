@@ -80,6 +80,7 @@ static void export_jsonl(sbuf *b, int64_t id, const avvik_record *r, const avvik
 		  r->patient_related < 0 ? "null" : r->patient_related ? "true" : "false");
 	json_field(b, "patient_key", r->patient_key, 0);
 	json_field(b, "category", c->category, 0);
+	sbuf_addf(b, ",\"overridden\":%s", c->overridden ? "true" : "false");
 	json_tags(b, c->tags);
 	json_field(b, "direction", c->category ? direction_name(c->dir) : NULL, 0);
 	json_field(b, "rules_commit", c->category ? commit : NULL, 0);

@@ -3,12 +3,11 @@
  * the writes of the ingest and classify stages, and the report queries.
  * Every statement is prepared once per connection and reused.
  */
-#include "store/store.h"
+#include "store/store_int.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,12 +29,6 @@ enum {
 	Q__COUNT
 };
 
-struct store {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[Q__COUNT];
-	int created;
-	int version;
-};
 
 #define DEV_COLUMNS \
 	"d.id, d.ext_id, d.source, d.channel, d.origin, d.received_at, d.reported_at, d.event_date, " \
@@ -44,10 +37,14 @@ struct store {
 	"d.subject, d.text, d.source_category, d.severity, d.patient_related, d.patient_key, " \
 	"d.attachments, d.content_hash"
 
+/* The effective classification: a manual override wins over the rules. */
 #define COUNT_FROM \
 	" FROM deviation d JOIN classification c ON c.deviation_id = d.id AND c.rules_commit = ?1" \
+	" LEFT JOIN override o ON o.deviation_id = d.id AND o.superseded_at IS NULL" \
 	" WHERE d.count_date >= ?2 AND d.count_date < ?3" \
-	" AND instr(',' || ?4 || ',', ',' || c.category || ',') = 0"
+	" AND instr(',' || ?4 || ',', ',' || coalesce(o.category, c.category) || ',') = 0"
+
+_Static_assert(Q__COUNT <= sizeof ((store *)0)->stmt / sizeof(sqlite3_stmt *), "store.stmt too small");
 
 static const char *const sql_text[Q__COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -105,13 +102,16 @@ static const char *const sql_text[Q__COUNT] = {
 		     " (SELECT count(*) FROM raw_message WHERE status = 'skipped'),"
 		     " (SELECT count(*) FROM quarantine WHERE resolved_at IS NULL)",
 	[Q_COUNT_NONE] = "SELECT '', count(*)" COUNT_FROM,
-	[Q_COUNT_DIRECTION] = "SELECT c.direction, count(*)" COUNT_FROM " GROUP BY 1 ORDER BY 1",
-	[Q_COUNT_CATEGORY] = "SELECT c.category, count(*)" COUNT_FROM " GROUP BY 1 ORDER BY 1",
+	[Q_COUNT_DIRECTION] = "SELECT coalesce(o.direction, c.direction), count(*)" COUNT_FROM " GROUP BY 1 ORDER BY 1",
+	[Q_COUNT_CATEGORY] = "SELECT coalesce(o.category, c.category), count(*)" COUNT_FROM " GROUP BY 1 ORDER BY 1",
 	[Q_COUNT_REPORTER_TYPE] = "SELECT c.reporter_type, count(*)" COUNT_FROM " GROUP BY 1 ORDER BY 1",
 	[Q_COUNT_MONTH] = "SELECT substr(d.count_date, 1, 7), count(*)" COUNT_FROM " GROUP BY 1 ORDER BY 1",
-	[Q_EXPORT] = "SELECT " DEV_COLUMNS ", c.category, c.tags, c.direction, c.reporter_org, c.reporter_type,"
-		     " c.reporter_how, c.concerned_org, c.concerned_type, c.concerned_how, c.matches, c.why"
+	[Q_EXPORT] = "SELECT " DEV_COLUMNS ", coalesce(o.category, c.category), c.tags,"
+		     " coalesce(o.direction, c.direction), c.reporter_org, c.reporter_type,"
+		     " c.reporter_how, c.concerned_org, c.concerned_type, c.concerned_how, c.matches, c.why,"
+		     " o.id IS NOT NULL"
 		     " FROM deviation d LEFT JOIN classification c ON c.deviation_id = d.id AND c.rules_commit = ?1"
+		     " LEFT JOIN override o ON o.deviation_id = d.id AND o.superseded_at IS NULL"
 		     " WHERE d.count_date >= ?2 AND d.count_date < ?3 ORDER BY d.count_date, d.id",
 	[Q_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[Q_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
@@ -154,6 +154,17 @@ static const char *const migrations[] = {
 	"  UNIQUE (sha256));"
 	"CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;",
+	/* 2: manual overrides, source cursors, messages that came inside others */
+	"CREATE TABLE override ("
+	"  id INTEGER PRIMARY KEY, deviation_id INTEGER NOT NULL REFERENCES deviation(id) ON DELETE CASCADE,"
+	"  category TEXT, direction TEXT, reason TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL,"
+	"  superseded_at TEXT);"
+	"CREATE UNIQUE INDEX override_current ON override(deviation_id) WHERE superseded_at IS NULL;"
+	"CREATE TABLE source_cursor ("
+	"  source TEXT NOT NULL, key TEXT NOT NULL, value TEXT, updated_at TEXT NOT NULL,"
+	"  PRIMARY KEY (source, key)) WITHOUT ROWID;"
+	"ALTER TABLE raw_message ADD COLUMN parent_id INTEGER REFERENCES raw_message(id);"
+	"ALTER TABLE quarantine ADD COLUMN retried_at TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -257,12 +268,61 @@ fail:
 	return -1;
 }
 
+sqlite3_stmt *store_stmt(store *st, const char *sql)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_cached; i++)
+		if (st->cached_sql[i] == sql) {
+			sqlite3_reset(st->cached[i]);
+			sqlite3_clear_bindings(st->cached[i]);
+			return st->cached[i];
+		}
+	assert(st->n_cached < STORE_MAX_CACHED);
+	if (st->n_cached == STORE_MAX_CACHED ||
+	    sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->cached[st->n_cached],
+			       NULL) != SQLITE_OK) {
+		log_error("database: cannot prepare statement: %s", sqlite3_errmsg(st->db));
+		return NULL;
+	}
+	st->cached_sql[st->n_cached] = sql;
+	return st->cached[st->n_cached++];
+}
+
+int store_step_done(store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_error("database: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+void store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+char *store_column_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
 void store_close(store *st)
 {
 	size_t i;
 
 	if (!st)
 		return;
+	for (i = 0; i < st->n_cached; i++)
+		sqlite3_finalize(st->cached[i]);
 	for (i = 0; i < Q__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
@@ -297,20 +357,13 @@ void store_rollback(store *st)
 		store_exec(st, Q_ROLLBACK);
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
-}
 
 int store_file_seen(store *st, const char *path, int64_t size, int64_t mtime, int64_t inode)
 {
 	sqlite3_stmt *s = st->stmt[Q_FILE_SEEN];
 	int rc;
 
-	bind_text(s, 1, path);
+	store_bind_text(s, 1, path);
 	sqlite3_bind_int64(s, 2, size);
 	sqlite3_bind_int64(s, 3, mtime);
 	sqlite3_bind_int64(s, 4, inode);
@@ -324,11 +377,11 @@ int store_file_mark(store *st, const char *path, int64_t size, int64_t mtime, in
 {
 	sqlite3_stmt *s = st->stmt[Q_FILE_MARK];
 
-	bind_text(s, 1, path);
+	store_bind_text(s, 1, path);
 	sqlite3_bind_int64(s, 2, size);
 	sqlite3_bind_int64(s, 3, mtime);
 	sqlite3_bind_int64(s, 4, inode);
-	bind_text(s, 5, sha256);
+	store_bind_text(s, 5, sha256);
 	return store_exec(st, Q_FILE_MARK);
 }
 
@@ -336,7 +389,7 @@ static int store_counter_add(store *st, const char *name, long n)
 {
 	sqlite3_stmt *s = st->stmt[Q_COUNTER_ADD];
 
-	bind_text(s, 1, name);
+	store_bind_text(s, 1, name);
 	sqlite3_bind_int64(s, 2, n);
 	return store_exec(st, Q_COUNTER_ADD);
 }
@@ -347,7 +400,7 @@ int store_raw_put(store *st, const char *sha256, const char *source, const char 
 {
 	sqlite3_stmt *s = st->stmt[Q_RAW_FIND];
 
-	bind_text(s, 1, sha256);
+	store_bind_text(s, 1, sha256);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		*out_id = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
@@ -355,11 +408,11 @@ int store_raw_put(store *st, const char *sha256, const char *source, const char 
 	}
 	sqlite3_reset(s);
 	s = st->stmt[Q_RAW_INSERT];
-	bind_text(s, 1, sha256);
-	bind_text(s, 2, source);
-	bind_text(s, 3, origin);
-	bind_text(s, 4, status);
-	bind_text(s, 5, reason);
+	store_bind_text(s, 1, sha256);
+	store_bind_text(s, 2, source);
+	store_bind_text(s, 3, origin);
+	store_bind_text(s, 4, status);
+	store_bind_text(s, 5, reason);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)len);
 	sqlite3_bind_blob64(s, 7, body ? body : "", len, SQLITE_TRANSIENT);
 	if (store_exec(st, Q_RAW_INSERT))
@@ -387,11 +440,11 @@ static void store_attachments_json(const avvik_record *r, sbuf *out)
 
 static void bind_party(sqlite3_stmt *s, int first, const avvik_party *p)
 {
-	bind_text(s, first, p->name);
-	bind_text(s, first + 1, p->unit);
-	bind_text(s, first + 2, p->her_id);
-	bind_text(s, first + 3, p->org_nr);
-	bind_text(s, first + 4, p->type_hint);
+	store_bind_text(s, first, p->name);
+	store_bind_text(s, first + 1, p->unit);
+	store_bind_text(s, first + 2, p->her_id);
+	store_bind_text(s, first + 3, p->org_nr);
+	store_bind_text(s, first + 4, p->type_hint);
 }
 
 int store_deviation_put(store *st, const avvik_record *r, int64_t raw_id, int64_t *out_id)
@@ -414,27 +467,27 @@ int store_deviation_put(store *st, const avvik_record *r, int64_t raw_id, int64_
 		sqlite3_bind_int64(s, 1, raw_id);
 	else
 		sqlite3_bind_null(s, 1);
-	bind_text(s, 2, r->content_hash);
-	bind_text(s, 3, r->ext_id);
-	bind_text(s, 4, r->source);
-	bind_text(s, 5, r->channel);
-	bind_text(s, 6, r->origin);
-	bind_text(s, 7, r->received_at);
-	bind_text(s, 8, r->reported_at);
-	bind_text(s, 9, r->event_date);
-	bind_text(s, 10, day);
+	store_bind_text(s, 2, r->content_hash);
+	store_bind_text(s, 3, r->ext_id);
+	store_bind_text(s, 4, r->source);
+	store_bind_text(s, 5, r->channel);
+	store_bind_text(s, 6, r->origin);
+	store_bind_text(s, 7, r->received_at);
+	store_bind_text(s, 8, r->reported_at);
+	store_bind_text(s, 9, r->event_date);
+	store_bind_text(s, 10, day);
 	bind_party(s, 11, &r->reporter);
 	bind_party(s, 16, &r->concerned);
-	bind_text(s, 21, r->subject);
-	bind_text(s, 22, r->text);
-	bind_text(s, 23, r->source_category);
-	bind_text(s, 24, r->severity);
+	store_bind_text(s, 21, r->subject);
+	store_bind_text(s, 22, r->text);
+	store_bind_text(s, 23, r->source_category);
+	store_bind_text(s, 24, r->severity);
 	if (r->patient_related < 0)
 		sqlite3_bind_null(s, 25);
 	else
 		sqlite3_bind_int(s, 25, r->patient_related);
-	bind_text(s, 26, r->patient_key);
-	bind_text(s, 27, att.buf);
+	store_bind_text(s, 26, r->patient_key);
+	store_bind_text(s, 27, att.buf);
 	sbuf_release(&att);
 	if (store_exec(st, Q_DEV_INSERT))
 		return -1;
@@ -445,8 +498,8 @@ int store_deviation_put(store *st, const avvik_record *r, int64_t raw_id, int64_
 	}
 	/* A duplicate: by content hash or by external id. */
 	s = st->stmt[Q_DEV_FIND];
-	bind_text(s, 1, r->content_hash);
-	bind_text(s, 2, r->ext_id);
+	store_bind_text(s, 1, r->content_hash);
+	store_bind_text(s, 2, r->ext_id);
 	*out_id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
 	if (raw_id > 0) {
@@ -454,7 +507,7 @@ int store_deviation_put(store *st, const avvik_record *r, int64_t raw_id, int64_
 		sbuf_addf(&why, "duplicate of deviation %lld", (long long)*out_id);
 		s = st->stmt[Q_RAW_MARK_DUP];
 		sqlite3_bind_int64(s, 1, raw_id);
-		bind_text(s, 2, why.buf);
+		store_bind_text(s, 2, why.buf);
 		sbuf_release(&why);
 		if (store_exec(st, Q_RAW_MARK_DUP))
 			return -1;
@@ -469,11 +522,11 @@ int store_quarantine_put(store *st, const char *source, const char *origin, long
 {
 	sqlite3_stmt *s = st->stmt[Q_QUAR_INSERT];
 
-	bind_text(s, 1, source);
-	bind_text(s, 2, origin);
+	store_bind_text(s, 1, source);
+	store_bind_text(s, 2, origin);
 	sqlite3_bind_int64(s, 3, line);
-	bind_text(s, 4, reason);
-	bind_text(s, 5, sha256);
+	store_bind_text(s, 4, reason);
+	store_bind_text(s, 5, sha256);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)len);
 	if (body)
 		sqlite3_bind_blob64(s, 7, body, len, SQLITE_TRANSIENT);
@@ -484,19 +537,14 @@ int store_quarantine_put(store *st, const char *source, const char *origin, long
 	return sqlite3_changes(st->db) ? 1 : 0;
 }
 
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? xstrdup((const char *)t) : NULL;
-}
 
 static void party_from_row(sqlite3_stmt *s, int first, avvik_party *p)
 {
-	p->name = col_dup(s, first);
-	p->unit = col_dup(s, first + 1);
-	p->her_id = col_dup(s, first + 2);
-	p->org_nr = col_dup(s, first + 3);
-	p->type_hint = col_dup(s, first + 4);
+	p->name = store_column_dup(s, first);
+	p->unit = store_column_dup(s, first + 1);
+	p->her_id = store_column_dup(s, first + 2);
+	p->org_nr = store_column_dup(s, first + 3);
+	p->type_hint = store_column_dup(s, first + 4);
 }
 
 /* Reads the DEV_COLUMNS of the current row into r (attachments are kept
@@ -506,21 +554,21 @@ static void record_from_row(sqlite3_stmt *s, avvik_record *r)
 	const unsigned char *h;
 
 	avvik_record_init(r);
-	r->ext_id = col_dup(s, 1);
-	r->source = col_dup(s, 2);
-	r->channel = col_dup(s, 3);
-	r->origin = col_dup(s, 4);
-	r->received_at = col_dup(s, 5);
-	r->reported_at = col_dup(s, 6);
-	r->event_date = col_dup(s, 7);
+	r->ext_id = store_column_dup(s, 1);
+	r->source = store_column_dup(s, 2);
+	r->channel = store_column_dup(s, 3);
+	r->origin = store_column_dup(s, 4);
+	r->received_at = store_column_dup(s, 5);
+	r->reported_at = store_column_dup(s, 6);
+	r->event_date = store_column_dup(s, 7);
 	party_from_row(s, 8, &r->reporter);
 	party_from_row(s, 13, &r->concerned);
-	r->subject = col_dup(s, 18);
-	r->text = col_dup(s, 19);
-	r->source_category = col_dup(s, 20);
-	r->severity = col_dup(s, 21);
+	r->subject = store_column_dup(s, 18);
+	r->text = store_column_dup(s, 19);
+	r->source_category = store_column_dup(s, 20);
+	r->severity = store_column_dup(s, 21);
 	r->patient_related = sqlite3_column_type(s, 22) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 22);
-	r->patient_key = col_dup(s, 23);
+	r->patient_key = store_column_dup(s, 23);
 	h = sqlite3_column_text(s, 25);
 	if (h)
 		snprintf(r->content_hash, sizeof r->content_hash, "%s", (const char *)h);
@@ -539,7 +587,7 @@ int store_deviations_each(store *st, const char *commit, store_record_fn fn, voi
 		n = 0;
 		sqlite3_bind_int64(ids, 1, last);
 		if (commit)
-			bind_text(ids, 2, commit);
+			store_bind_text(ids, 2, commit);
 		while (sqlite3_step(ids) == SQLITE_ROW && n < 512)
 			batch[n++] = sqlite3_column_int64(ids, 0);
 		sqlite3_reset(ids);
@@ -568,18 +616,18 @@ int store_class_put(store *st, int64_t deviation_id, const char *commit, const a
 
 	assert(c->category && commit);
 	sqlite3_bind_int64(s, 1, deviation_id);
-	bind_text(s, 2, commit);
-	bind_text(s, 3, c->category);
-	bind_text(s, 4, c->tags ? c->tags : "");
-	bind_text(s, 5, direction_name(c->dir));
-	bind_text(s, 6, c->reporter_org);
-	bind_text(s, 7, org_type_name(c->reporter_type));
-	bind_text(s, 8, c->reporter_how);
-	bind_text(s, 9, c->concerned_org);
-	bind_text(s, 10, org_type_name(c->concerned_type));
-	bind_text(s, 11, c->concerned_how);
-	bind_text(s, 12, c->matches);
-	bind_text(s, 13, c->why);
+	store_bind_text(s, 2, commit);
+	store_bind_text(s, 3, c->category);
+	store_bind_text(s, 4, c->tags ? c->tags : "");
+	store_bind_text(s, 5, direction_name(c->dir));
+	store_bind_text(s, 6, c->reporter_org);
+	store_bind_text(s, 7, org_type_name(c->reporter_type));
+	store_bind_text(s, 8, c->reporter_how);
+	store_bind_text(s, 9, c->concerned_org);
+	store_bind_text(s, 10, org_type_name(c->concerned_type));
+	store_bind_text(s, 11, c->concerned_how);
+	store_bind_text(s, 12, c->matches);
+	store_bind_text(s, 13, c->why);
 	return store_exec(st, Q_CLASS_PUT);
 }
 
@@ -587,7 +635,7 @@ int store_class_run_put(store *st, const char *commit, long n_classified)
 {
 	sqlite3_stmt *s = st->stmt[Q_CLASS_RUN_PUT];
 
-	bind_text(s, 1, commit);
+	store_bind_text(s, 1, commit);
 	sqlite3_bind_int64(s, 2, n_classified);
 	return store_exec(st, Q_CLASS_RUN_PUT);
 }
@@ -598,7 +646,7 @@ char *store_current_commit(store *st)
 	char *r = NULL;
 
 	if (sqlite3_step(s) == SQLITE_ROW)
-		r = col_dup(s, 0);
+		r = store_column_dup(s, 0);
 	sqlite3_reset(s);
 	return r;
 }
@@ -608,7 +656,7 @@ long store_class_count(store *st, const char *commit)
 	sqlite3_stmt *s = st->stmt[Q_CLASS_COUNT];
 	long n = 0;
 
-	bind_text(s, 1, commit);
+	store_bind_text(s, 1, commit);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = (long)sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
@@ -635,8 +683,8 @@ int store_totals_get(store *st, store_totals *out)
 
 static void bind_period(sqlite3_stmt *s, int first, const period *p)
 {
-	bind_text(s, first, p ? p->start : "0000-00-00");
-	bind_text(s, first + 1, p ? p->end : "9999-99-99");
+	store_bind_text(s, first, p ? p->start : "0000-00-00");
+	store_bind_text(s, first + 1, p ? p->end : "9999-99-99");
 }
 
 int store_count(store *st, const char *commit, const period *p, store_group g,
@@ -652,9 +700,9 @@ int store_count(store *st, const char *commit, const period *p, store_group g,
 	sqlite3_stmt *s = st->stmt[q_of[g]];
 	int rc = 0, step;
 
-	bind_text(s, 1, commit);
+	store_bind_text(s, 1, commit);
 	bind_period(s, 2, p);
-	bind_text(s, 4, exclude ? exclude : "");
+	store_bind_text(s, 4, exclude ? exclude : "");
 	while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
 		const unsigned char *k = sqlite3_column_text(s, 0);
 		rc = fn(ctx, k ? (const char *)k : "", (long)sqlite3_column_int64(s, 1));
@@ -685,7 +733,7 @@ int store_export_each(store *st, const char *commit, const period *p, store_expo
 	int rc = 0, step;
 	const int c0 = 26;   /* first classification column */
 
-	bind_text(s, 1, commit);
+	store_bind_text(s, 1, commit);
 	bind_period(s, 2, p);
 	while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
 		avvik_record r;
@@ -694,19 +742,20 @@ int store_export_each(store *st, const char *commit, const period *p, store_expo
 
 		record_from_row(s, &r);
 		avvik_class_init(&c);
-		c.category = col_dup(s, c0);
-		c.tags = col_dup(s, c0 + 1);
+		c.category = store_column_dup(s, c0);
+		c.tags = store_column_dup(s, c0 + 1);
 		c.dir = DIR_UKJENT;
 		if (dir)
 			direction_parse((const char *)dir, &c.dir);
-		c.reporter_org = col_dup(s, c0 + 3);
+		c.reporter_org = store_column_dup(s, c0 + 3);
 		c.reporter_type = (org_type)type_col(s, c0 + 4);
-		c.reporter_how = col_dup(s, c0 + 5);
-		c.concerned_org = col_dup(s, c0 + 6);
+		c.reporter_how = store_column_dup(s, c0 + 5);
+		c.concerned_org = store_column_dup(s, c0 + 6);
 		c.concerned_type = (org_type)type_col(s, c0 + 7);
-		c.concerned_how = col_dup(s, c0 + 8);
-		c.matches = col_dup(s, c0 + 9);
-		c.why = col_dup(s, c0 + 10);
+		c.concerned_how = store_column_dup(s, c0 + 8);
+		c.matches = store_column_dup(s, c0 + 9);
+		c.why = store_column_dup(s, c0 + 10);
+		c.overridden = sqlite3_column_int(s, c0 + 11);
 		rc = fn(ctx, sqlite3_column_int64(s, 0), &r, &c, commit);
 		avvik_record_clear(&r);
 		avvik_class_clear(&c);
@@ -725,9 +774,9 @@ char *store_meta_get(store *st, const char *key)
 	sqlite3_stmt *s = st->stmt[Q_META_GET];
 	char *r = NULL;
 
-	bind_text(s, 1, key);
+	store_bind_text(s, 1, key);
 	if (sqlite3_step(s) == SQLITE_ROW)
-		r = col_dup(s, 0);
+		r = store_column_dup(s, 0);
 	sqlite3_reset(s);
 	return r;
 }
@@ -736,7 +785,7 @@ int store_meta_put(store *st, const char *key, const char *value)
 {
 	sqlite3_stmt *s = st->stmt[Q_META_PUT];
 
-	bind_text(s, 1, key);
-	bind_text(s, 2, value);
+	store_bind_text(s, 1, key);
+	store_bind_text(s, 2, value);
 	return store_exec(st, Q_META_PUT);
 }

@@ -96,4 +96,10 @@ typedef int (*store_export_fn)(void *ctx, int64_t id, const avvik_record *r,
 int store_export_each(store *st, const char *commit, const period *p, store_export_fn fn,
 		      void *ctx);
 
+/* ---- overrides: manual corrections (store/override.c) ---- */
+
+/* ---- source cursors: IMAP UIDVALIDITY/UID, HTTP ETag/since (store/cursor.c) ---- */
+
+/* ---- report queries beyond store_count (store/query.c) ---- */
+
 #endif
