@@ -268,6 +268,8 @@ static void render_text(sbuf *out, const report_opts *o, const period *a, const 
 		  "%ld hoppet over, %ld i karantene).\n",
 		  tot->deviations, tot->received, tot->duplicates,
 		  tot->skipped, tot->quarantined);
+	if (tot->overrides)
+		sbuf_addf(out, "Manuelle korreksjoner som gjelder: %ld.\n", tot->overrides);
 	if (o->exclude && *o->exclude)
 		sbuf_addf(out, "Ikke talt med: kategori %s.\n", o->exclude);
 	sbuf_addf(out, "Regelsett: commit %s\n", o->commit);
@@ -341,8 +343,9 @@ static void render_json(sbuf *out, const report_opts *o, const period *a, const 
 	json_table(out, "by_direction", "direction", dir, o, 0);
 	json_table(out, "by_category", "category", cat, o, 1);
 	sbuf_addf(out, ",\n  \"data\": {\"received\": %ld, \"deviations\": %ld, \"duplicates\": %ld,"
-		  " \"skipped\": %ld, \"quarantined\": %ld}",
-		  tot->received, tot->deviations, tot->duplicates, tot->skipped, tot->quarantined);
+		  " \"skipped\": %ld, \"quarantined\": %ld, \"overrides\": %ld}",
+		  tot->received, tot->deviations, tot->duplicates, tot->skipped, tot->quarantined,
+		  tot->overrides);
 	sbuf_adds(out, ",\n  \"excluded_categories\": ");
 	sbuf_add_json_str(out, o->exclude ? o->exclude : "");
 	sbuf_adds(out, ",\n  \"rules_commit\": ");

@@ -100,7 +100,8 @@ static const char *const sql_text[Q__COUNT] = {
 		     " (SELECT count(*) FROM raw_message WHERE status = 'duplicate')"
 		     "   + coalesce((SELECT value FROM counter WHERE name = 'duplicate_raw'), 0),"
 		     " (SELECT count(*) FROM raw_message WHERE status = 'skipped'),"
-		     " (SELECT count(*) FROM quarantine WHERE resolved_at IS NULL)",
+		     " (SELECT count(*) FROM quarantine WHERE resolved_at IS NULL),"
+		     " (SELECT count(*) FROM override WHERE superseded_at IS NULL)",
 	[Q_COUNT_NONE] = "SELECT '', count(*)" COUNT_FROM,
 	[Q_COUNT_DIRECTION] = "SELECT coalesce(o.direction, c.direction), count(*)" COUNT_FROM " GROUP BY 1 ORDER BY 1",
 	[Q_COUNT_CATEGORY] = "SELECT coalesce(o.category, c.category), count(*)" COUNT_FROM " GROUP BY 1 ORDER BY 1",
@@ -675,6 +676,7 @@ int store_totals_get(store *st, store_totals *out)
 		out->duplicates = (long)sqlite3_column_int64(s, 2);
 		out->skipped = (long)sqlite3_column_int64(s, 3);
 		out->quarantined = (long)sqlite3_column_int64(s, 4);
+		out->overrides = (long)sqlite3_column_int64(s, 5);
 		rc = 0;
 	}
 	sqlite3_reset(s);

@@ -72,6 +72,7 @@ typedef struct {
 	long duplicates;     /* messages seen again and not stored twice */
 	long skipped;
 	long quarantined;
+	long overrides;      /* manual corrections in force */
 } store_totals;
 int store_totals_get(store *st, store_totals *out);
 
