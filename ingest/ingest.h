@@ -85,4 +85,48 @@ void ingest_sha256_hex(const void *data, size_t len, char out[65]);
 /* Sets r->content_hash from avvik_record_canonical(). */
 void ingest_record_hash(avvik_record *r);
 
+/* ---- HTTP(S) export endpoints (ingest/http.c) ---- */
+typedef struct {
+	const char *since;          /* cursor from the last run; NULL for everything */
+	const char *since_param;    /* query parameter for it when the URL has no {since} */
+	const char *etag;           /* validators of the last response, for a conditional GET */
+	const char *last_modified;
+	long timeout;               /* seconds for the whole transfer (default 300) */
+	long connect_timeout;       /* seconds (default 30) */
+	int retries;                /* further tries on connection errors, timeouts, 5xx, 429 */
+	long retry_delay_ms;        /* first backoff (default 500 ms), doubled each try, max 30 s */
+	const char *ca_file;        /* extra CA bundle; TLS is always verified */
+	const char *bearer_token;   /* secret: never logged */
+	const char *user;
+	const char *password;       /* secret: never logged */
+	size_t max_body;            /* default 256 MiB */
+} ingest_http_req;
+
+typedef struct {
+	long status;                /* final HTTP status */
+	int not_modified;           /* 304: nothing new */
+	int attempts;
+	sbuf body;
+	char *etag;                 /* validators of this response (owned) */
+	char *last_modified;
+} ingest_http_resp;
+
+void ingest_http_resp_init(ingest_http_resp *r);
+void ingest_http_resp_clear(ingest_http_resp *r);
+/* GETs url (with req's since cursor filled in: "{since}" in the URL is
+ * replaced, else since_param=VALUE is appended); with conditional set, sends
+ * req's validators.  0 on 200 or 304 (out->not_modified); -1 with err naming
+ * the URL (as configured, never with credentials) and what went wrong. */
+int ingest_http_get(const ingest_http_req *req, const char *url, int conditional,
+		    ingest_http_resp *out, sbuf *err);
+/* Whether a body is an Atom feed; its entries' links (alternate/enclosure
+ * link href, or content src), resolved against base_url.  *out is an array
+ * of n malloc'd strings the caller frees. */
+int ingest_http_is_atom(const char *data, size_t len);
+int ingest_http_atom_links(const char *data, size_t len, const char *base_url, char ***out,
+			   size_t *n, sbuf *err);
+/* The `next-since` attribute of an export's root element: the cursor for
+ * the next page; NULL when this was the last page.  Caller frees. */
+char *ingest_http_next_since(const char *data, size_t len);
+
 #endif
