@@ -58,4 +58,45 @@ int classify_category_counted(const classify_rules *rules, const char *code); /*
  * Returns the number of failing examples; *n_total gets the count. */
 int classify_rules_test(const classify_rules *rules, FILE *out, int *n_total);
 
+/* Priority ties: two rules that set different categories at one priority
+ * and both match one of the rule set's examples.  Appends one
+ * "file:line:col: message" per tie to err; returns their number. */
+int classify_rules_ties(const classify_rules *rules, sbuf *err);
+
+/* One line per rule: id, priority, category, tags, file:line, title. */
+void classify_rules_list(const classify_rules *rules, FILE *out, int verbose);
+
+/* Prints how r is classified under rules, and why: the organisations and
+ * how each was resolved, every matching rule with its excerpt, how
+ * priority decided, where the direction comes from, the rules commit. */
+void classify_explain(const classify_rules *rules, const avvik_record *r, FILE *out);
+
+/* ---- rules history (git.c) ---- */
+typedef struct {
+	char id[41];
+	char *author, *date, *subject;   /* date: ISO 8601 with offset */
+	char *added, *removed, *changed; /* rule ids, comma-separated; "" for none */
+	int broken;                      /* the commit's rules do not parse (ids read leniently) */
+} classify_log_entry;
+typedef int (*classify_log_fn)(void *ctx, const classify_log_entry *e);
+/* Walks the history from rev (NULL: HEAD) back, newest first, at most max
+ * commits (0: all).  0 ok; -1 with err. */
+int classify_rules_log(const char *repo_path, const char *rev, int max, classify_log_fn fn, void *ctx, sbuf *err);
+
+/* ---- evaluation against labelled truth (eval.c) ---- */
+typedef struct classify_eval classify_eval;
+typedef struct {
+	long truth, predicted, tp;
+	double precision, recall, f1;
+} classify_eval_row;
+classify_eval *classify_eval_new(const classify_rules *rules);   /* rules may be NULL */
+void classify_eval_free(classify_eval *e);
+void classify_eval_add(classify_eval *e, const char *truth, const char *predicted);
+void classify_eval_add_dir(classify_eval *e, direction truth, direction predicted);
+long classify_eval_total(const classify_eval *e);
+double classify_eval_accuracy(const classify_eval *e);
+int classify_eval_category(const classify_eval *e, const char *code, classify_eval_row *out);
+/* The table (or one JSON object), each line starting with prefix. */
+void classify_eval_print(const classify_eval *e, FILE *out, const char *prefix, int json);
+
 #endif

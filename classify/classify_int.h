@@ -72,7 +72,11 @@ typedef enum {
 	CC_ALL, CC_ANY, CC_NOT,
 	CC_PATTERN,     /* regex over one or more text fields */
 	CC_NEAR,        /* two regexes within N words, in one clause */
-	CC_TYPE         /* reporter/concerned org type in a set */
+	CC_TYPE,        /* reporter/concerned org type in a set */
+	CC_ORG,         /* reporter/concerned resolved org id in a set */
+	CC_NEGATED,     /* a term with a negation cue shortly before it */
+	CC_AFFIRMED,    /* a term without a negation cue shortly before it */
+	CC_LABEL        /* mappings: source/system and the sender's own label */
 } classify_cond_kind;
 
 /* Text fields a pattern can look at (bit mask). */
@@ -84,22 +88,36 @@ enum {
 	CF_REPORTER_UNIT = 1 << 4,
 	CF_CONCERNED_NAME = 1 << 5,
 	CF_CONCERNED_UNIT = 1 << 6,
-	CF__N = 7
+	CF_SOURCE = 1 << 7,
+	CF_CHANNEL = 1 << 8,
+	CF__N = 9
 };
+
+/* A compiled pattern and the literals one of which any match must contain
+ * (lower-cased); with none, the regex always runs. */
+typedef struct {
+	pcre2_code *code;
+	char **lits;
+	size_t n_lits;
+} classify_re;
 
 typedef struct classify_cond {
 	classify_cond_kind kind;
 	int line, col;
 	struct classify_cond **kids;    /* ALL/ANY/NOT */
 	size_t n;
-	unsigned fields;                /* PATTERN, NEAR: CF_* mask */
-	char *pattern;                  /* PATTERN: source text */
-	pcre2_code *re;                 /* PATTERN; NEAR: the first pattern */
-	pcre2_code *re2;                /* NEAR: the second pattern */
-	int within;                     /* NEAR: most words between the two */
+	unsigned fields;                /* PATTERN, NEAR, NEGATED, AFFIRMED: CF_* mask */
+	char *pattern;                  /* PATTERN, NEAR: source text of the (first) regex */
+	classify_re re;                 /* PATTERN; NEAR: a; NEGATED/AFFIRMED: the term */
+	classify_re re2;                /* NEAR: b; NEGATED/AFFIRMED: the cues */
+	int within;                     /* NEAR, NEGATED, AFFIRMED: most words between */
 	int ordered;                    /* NEAR: a must come before b */
-	int type_reporter;              /* TYPE: 1 reporter, 0 concerned */
+	int type_reporter;              /* TYPE, ORG: 1 reporter, 0 concerned */
 	unsigned type_mask;             /* TYPE: 1u << org_type */
+	char **strs;                    /* ORG: ids; LABEL: folded sources ("*" any) */
+	size_t n_strs;
+	char **strs2;                   /* LABEL: folded labels */
+	size_t n_strs2;
 } classify_cond;
 
 typedef struct {
@@ -116,7 +134,11 @@ typedef struct {
 	char **tags;
 	size_t n_tags;
 	int priority;
+	org_type concerned_is;          /* direction output: the text names the concerned party */
+	int has_concerned_is;
+	int is_mapping;                 /* made from a mappings: entry */
 	classify_cond *when;
+	classify_cond *unless;          /* exclusion: the rule does not fire when this holds */
 	classify_example *examples;
 	size_t n_examples;
 	const char *file;       /* points into classify_rules.files_names */
@@ -136,7 +158,28 @@ struct classify_rules {
 	size_t n_rules;
 	char **file_names;              /* rule files, for messages (owned) */
 	size_t n_file_names;
+	int jit;                        /* the patterns were JIT-compiled */
 };
+
+/* Indexes of the rules that match r (caller frees *idx); their count. */
+size_t classify_matching(const classify_rules *rules, const avvik_record *r, size_t **idx);
+/* The record an embedded example describes. */
+void classify_example_record(const classify_example *e, avvik_record *rec);
+
+/* ---- switches and counters for tests and benchmarks (match.c) ---- */
+/* JIT compilation of patterns loaded from now on (default on). */
+void classify_set_jit(int on);
+int classify_get_jit(void);
+/* The literal prefilter (default on). */
+void classify_set_prefilter(int on);
+/* Regex executions since start (pcre2_match calls by the matcher). */
+unsigned long classify_regex_execs(void);
+/* The literals extracted from a pattern (lower-cased); 0 when none can be
+ * required.  For tests and `rules list --verbose`. */
+size_t classify_literals(const char *pattern, char ***out);
+void classify_re_free(classify_re *re);
+/* Compiles pattern with its prefilter literals: 0 ok, -1 with err. */
+int classify_re_compile(const char *file, const cy_node *at, const char *pattern, classify_re *out, sbuf *err);
 
 /* Builds a rule set from the files of one commit or directory (takes
  * nothing from them; caller frees files).  0 ok, -1 with err. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define MAX_RULE_FILE (16u << 20)
 
@@ -242,6 +243,213 @@ out:
 	git_object_free(obj);
 	git_repository_free(repo);
 	sbuf_release(&where);
+	git_libgit2_shutdown();
+	return rc;
+}
+
+/* ---------------- history: avvik rules log ---------------- */
+
+/* Rule id -> a canonical dump of its YAML (positions left out), so a
+ * moved rule is not "changed" but an edited one is. */
+typedef struct {
+	char **id, **canon;
+	size_t n;
+	int broken;
+} classify_idset;
+
+static void classify_canon(const cy_node *n, sbuf *out)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	switch (n->kind) {
+	case CY_SCALAR:
+		sbuf_addf(out, "s%zu:", strlen(n->str));
+		sbuf_adds(out, n->str);
+		break;
+	case CY_SEQ:
+	case CY_MAP:
+		sbuf_addch(out, n->kind == CY_SEQ ? '[' : '{');
+		for (i = 0; i < n->n; i++)
+			classify_canon(n->kids[i], out);
+		sbuf_addch(out, n->kind == CY_SEQ ? ']' : '}');
+		break;
+	}
+}
+
+static void classify_idset_free(classify_idset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->id[i]);
+		free(s->canon[i]);
+	}
+	free(s->id);
+	free(s->canon);
+	memset(s, 0, sizeof *s);
+}
+
+static const char *classify_idset_get(const classify_idset *s, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->id[i], id))
+			return s->canon[i];
+	return NULL;
+}
+
+/* Reads the rule ids of a commit's tree leniently: a file that does not
+ * parse marks the set broken and adds nothing. */
+static void classify_idset_of(git_repository *repo, git_commit *c, classify_idset *out)
+{
+	git_tree *tree = NULL, *rt = NULL;
+	const git_tree_entry *e;
+	size_t i, j, k;
+
+	memset(out, 0, sizeof *out);
+	if (git_commit_tree(&tree, c))
+		return;
+	if (!(e = git_tree_entry_byname(tree, "rules")) || git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+	    git_tree_lookup(&rt, repo, git_tree_entry_id(e))) {
+		git_tree_free(tree);
+		return;
+	}
+	for (i = 0; i < git_tree_entrycount(rt); i++) {
+		const git_tree_entry *fe = git_tree_entry_byindex(rt, i);
+		const char *name = git_tree_entry_name(fe);
+		size_t len = strlen(name);
+		git_blob *blob = NULL;
+		cy_node *root = NULL;
+		sbuf err = SBUF_INIT;
+		static const char *const lists[] = { "rules", "mappings" };
+
+		if (!(len > 5 && !strcmp(name + len - 5, ".yaml")) && !(len > 4 && !strcmp(name + len - 4, ".yml")))
+			continue;
+		if (git_tree_entry_type(fe) != GIT_OBJECT_BLOB || git_blob_lookup(&blob, repo, git_tree_entry_id(fe)))
+			continue;
+		if (classify_yaml_parse(name, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), &root, &err)) {
+			out->broken = 1;
+		} else {
+			for (k = 0; k < 2; k++) {
+				const cy_node *list = classify_map_get(root, lists[k]);
+				for (j = 0; list && list->kind == CY_SEQ && j < list->n; j++) {
+					const cy_node *id = classify_map_get(list->kids[j], "id");
+					sbuf canon = SBUF_INIT;
+					if (!id || id->kind != CY_SCALAR)
+						continue;
+					classify_canon(list->kids[j], &canon);
+					out->id = xrealloc(out->id, (out->n + 1) * sizeof *out->id);
+					out->canon = xrealloc(out->canon, (out->n + 1) * sizeof *out->canon);
+					out->id[out->n] = xstrdup(id->str);
+					out->canon[out->n++] = sbuf_detach(&canon, NULL);
+				}
+			}
+		}
+		classify_yaml_free(root);
+		sbuf_release(&err);
+		git_blob_free(blob);
+	}
+	git_tree_free(rt);
+	git_tree_free(tree);
+}
+
+static void classify_iso_time(const git_time *t, sbuf *out)
+{
+	time_t secs = (time_t)t->time + (time_t)t->offset * 60;
+	struct tm tm;
+	char buf[32];
+	int off = t->offset < 0 ? -t->offset : t->offset;
+
+	gmtime_r(&secs, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	sbuf_addf(out, "%s%c%02d:%02d", buf, t->offset < 0 ? '-' : '+', off / 60, off % 60);
+}
+
+int classify_rules_log(const char *repo_path, const char *rev, int max, classify_log_fn fn, void *ctx, sbuf *err)
+{
+	git_repository *repo = NULL;
+	git_revwalk *walk = NULL;
+	git_object *obj = NULL;
+	git_oid oid;
+	int rc = -1, count = 0;
+
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) {
+		classify_git_err(err, repo_path, "expected a rules git repository (run avvik init)");
+		goto out;
+	}
+	if (git_revparse_single(&obj, repo, rev ? rev : "HEAD") || git_revwalk_new(&walk, repo) ||
+	    git_revwalk_push(walk, git_object_id(obj))) {
+		classify_git_err(err, repo_path, "expected a revision naming a commit");
+		goto out;
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TIME | GIT_SORT_TOPOLOGICAL);
+	rc = 0;
+	while (!rc && (max <= 0 || count < max) && !git_revwalk_next(&oid, walk)) {
+		git_commit *c = NULL, *parent = NULL;
+		classify_idset now, before;
+		classify_log_entry e;
+		sbuf add = SBUF_INIT, del = SBUF_INIT, chg = SBUF_INIT, date = SBUF_INIT;
+		const git_signature *a;
+		const char *msg, *nl;
+		size_t i;
+
+		if (git_commit_lookup(&c, repo, &oid)) {
+			classify_git_err(err, repo_path, "cannot read a commit");
+			rc = -1;
+			break;
+		}
+		count++;
+		classify_idset_of(repo, c, &now);
+		memset(&before, 0, sizeof before);
+		if (git_commit_parentcount(c) > 0 && !git_commit_parent(&parent, c, 0))
+			classify_idset_of(repo, parent, &before);
+		for (i = 0; i < now.n; i++) {
+			const char *old = classify_idset_get(&before, now.id[i]);
+			sbuf *to = !old ? &add : strcmp(old, now.canon[i]) ? &chg : NULL;
+			if (to)
+				sbuf_addf(to, "%s%s", to->len ? "," : "", now.id[i]);
+		}
+		for (i = 0; i < before.n; i++)
+			if (!classify_idset_get(&now, before.id[i]))
+				sbuf_addf(&del, "%s%s", del.len ? "," : "", before.id[i]);
+		memset(&e, 0, sizeof e);
+		git_oid_tostr(e.id, sizeof e.id, &oid);
+		a = git_commit_author(c);
+		classify_iso_time(&a->when, &date);
+		msg = git_commit_message(c);
+		nl = msg ? strchr(msg, '\n') : NULL;
+		e.subject = msg ? (nl ? xstrndup(msg, (size_t)(nl - msg)) : xstrdup(msg)) : xstrdup("");
+		sbuf_addf(&date, "%s", "");
+		e.date = sbuf_detach(&date, NULL);
+		{
+			sbuf au = SBUF_INIT;
+			sbuf_addf(&au, "%s <%s>", a->name ? a->name : "", a->email ? a->email : "");
+			e.author = sbuf_detach(&au, NULL);
+		}
+		e.added = sbuf_detach(&add, NULL);
+		e.removed = sbuf_detach(&del, NULL);
+		e.changed = sbuf_detach(&chg, NULL);
+		e.broken = now.broken;
+		rc = fn(ctx, &e);
+		free(e.subject);
+		free(e.date);
+		free(e.author);
+		free(e.added);
+		free(e.removed);
+		free(e.changed);
+		classify_idset_free(&now);
+		classify_idset_free(&before);
+		git_commit_free(parent);
+		git_commit_free(c);
+	}
+out:
+	git_revwalk_free(walk);
+	git_object_free(obj);
+	git_repository_free(repo);
 	git_libgit2_shutdown();
 	return rc;
 }

@@ -188,8 +188,132 @@ pcre2_code *classify_compile(const char *file, const cy_node *at, const char *pa
 		return NULL;
 	}
 	/* JIT is an optimisation only: without it the interpreter runs */
-	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	if (classify_get_jit())
+		(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	return re;
+}
+
+void classify_re_free(classify_re *re)
+{
+	classify_strv_free(re->lits, re->n_lits);
+	pcre2_code_free(re->code);
+	memset(re, 0, sizeof *re);
+}
+
+int classify_re_compile(const char *file, const cy_node *at, const char *pattern, classify_re *out, sbuf *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!(out->code = classify_compile(file, at, pattern, err)))
+		return -1;
+	out->n_lits = classify_literals(pattern, &out->lits);
+	return 0;
+}
+
+/* Escapes PCRE2 metacharacters so a plain word is matched as written
+ * (\Q..\E would break on a word holding "\E"). */
+static void classify_quote(sbuf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (strchr("\\^$.|?*+()[]{}#", *s))
+			sbuf_addch(out, '\\');
+		sbuf_addch(out, *s);
+	}
+}
+
+/* A pattern is a regex string, or a mapping with one plain form:
+ *   { word: epikrise }           the whole word (a list: any of them)
+ *   { stem: epikris }            a word starting so (epikrisen, epikrisa)
+ *   { phrase: ikke mottatt }     the words in order, any whitespace between
+ *   { regex: '...' }             the same as the bare string
+ * The result is regex source in out. */
+static int classify_pattern_spec(const char *file, const cy_node *n, sbuf *out, sbuf *err)
+{
+	static const char *const keys[] = { "regex", "word", "words", "stem", "stems", "phrase", "phrases", NULL };
+	const cy_node *v;
+	const char *key;
+	size_t i, cnt;
+
+	sbuf_reset(out);
+	if (n->kind == CY_SCALAR) {
+		sbuf_adds(out, n->str);
+		return 0;
+	}
+	if (n->kind != CY_MAP || n->n != 2) {
+		classify_errf(err, file, n, "expected a pattern: a regex string or one of { word: }, { stem: }, "
+			      "{ phrase: }, { regex: }, found %s", classify_yaml_kind(n));
+		return -1;
+	}
+	if (classify_check_keys(file, n, keys, "a pattern", err))
+		return -1;
+	key = n->kids[0]->str;
+	v = n->kids[1];
+	if (!strcmp(key, "regex")) {
+		if (v->kind != CY_SCALAR) {
+			classify_errf(err, file, v, "expected a regex string, found %s", classify_yaml_kind(v));
+			return -1;
+		}
+		sbuf_adds(out, v->str);
+		return 0;
+	}
+	cnt = v->kind == CY_SEQ ? v->n : 1;
+	if (v->kind == CY_MAP || cnt == 0) {
+		classify_errf(err, file, v, "expected a word or a list of words under '%s'", key);
+		return -1;
+	}
+	/* (?<!\w) and (?!\w) rather than \b: a word may end in a dot ("epikr.") */
+	sbuf_adds(out, "(?<!\\w)(?:");
+	for (i = 0; i < cnt; i++) {
+		const cy_node *w = v->kind == CY_SEQ ? v->kids[i] : v;
+		const char *p;
+		if (w->kind != CY_SCALAR || !*w->str) {
+			classify_errf(err, file, w, "expected a non-empty word under '%s'", key);
+			return -1;
+		}
+		if (i)
+			sbuf_addch(out, '|');
+		if (key[0] == 'p') {
+			/* words of a phrase: any run of whitespace between them */
+			sbuf word = SBUF_INIT;
+			int first = 1;
+			for (p = w->str;; p++) {
+				if (!*p || *p == ' ' || *p == '\t' || *p == '\n') {
+					if (word.len) {
+						if (!first)
+							sbuf_adds(out, "\\s+");
+						classify_quote(out, word.buf);
+						first = 0;
+						sbuf_reset(&word);
+					}
+					if (!*p)
+						break;
+				} else {
+					sbuf_addch(&word, *p);
+				}
+			}
+			sbuf_release(&word);
+		} else {
+			classify_quote(out, w->str);
+		}
+	}
+	/* a word or phrase ends at a word boundary; a stem takes any ending */
+	sbuf_adds(out, key[0] == 's' ? ")\\w*" : ")(?!\\w)");
+	return 0;
+}
+
+/* Parses and compiles one pattern spec into re (and its source into *src
+ * when asked). */
+static int classify_pattern_compile(const char *file, const cy_node *n, classify_re *re, char **src, sbuf *err)
+{
+	sbuf rx = SBUF_INIT;
+	int rc = -1;
+
+	if (!classify_pattern_spec(file, n, &rx, err) && !classify_re_compile(file, n, rx.buf, re, err)) {
+		rc = 0;
+		if (src)
+			*src = sbuf_detach(&rx, NULL);
+	}
+	sbuf_release(&rx);
+	return rc;
 }
 
 /* ---------------- categories.yaml ---------------- */
@@ -278,8 +402,10 @@ static void classify_cond_free(classify_cond *c)
 		classify_cond_free(c->kids[i]);
 	free(c->kids);
 	free(c->pattern);
-	pcre2_code_free(c->re);
-	pcre2_code_free(c->re2);
+	classify_re_free(&c->re);
+	classify_re_free(&c->re2);
+	classify_strv_free(c->strs, c->n_strs);
+	classify_strv_free(c->strs2, c->n_strs2);
 	free(c);
 }
 
@@ -310,10 +436,21 @@ static const struct {
 	{ "source_category", CF_SOURCE_CATEGORY },
 	{ "reporter", CF_REPORTER_NAME | CF_REPORTER_UNIT },
 	{ "concerned", CF_CONCERNED_NAME | CF_CONCERNED_UNIT },
+	{ "reporter_name", CF_REPORTER_NAME },
+	{ "reporter_unit", CF_REPORTER_UNIT },
+	{ "concerned_name", CF_CONCERNED_NAME },
+	{ "concerned_unit", CF_CONCERNED_UNIT },
+	{ "source", CF_SOURCE },
+	{ "channel", CF_CHANNEL },
+	{ "all_text", CF_TEXT | CF_SUBJECT | CF_SOURCE_CATEGORY },
 };
 #define N_PATTERN_KEYS (sizeof classify_pattern_keys / sizeof classify_pattern_keys[0])
 
 static classify_cond *classify_parse_cond(const char *file, const cy_node *n, int depth, sbuf *err);
+
+/* The rule set being built, for checks that need the registry (org ids).
+ * Loading is single-threaded and never re-entered. */
+static const classify_rules *r_cur;
 
 /* near: { a: PATTERN, b: PATTERN, within: N, field: text, ordered: false }
  * - a and b match in one field, in one clause, with at most N words
@@ -330,9 +467,8 @@ static classify_cond *classify_parse_near(const char *file, const cy_node *k, co
 	if (classify_want(file, v, CY_MAP, "'near' (a mapping with a, b, within)", err) ||
 	    classify_check_keys(file, v, keys, "'near'", err))
 		return NULL;
-	if (!a || !b || a->kind != CY_SCALAR || b->kind != CY_SCALAR) {
-		classify_errf(err, file, !a || a->kind != CY_SCALAR ? (a ? a : v) : b,
-			      "expected patterns 'a' and 'b' (strings) in 'near'");
+	if (!a || !b) {
+		classify_errf(err, file, v, "expected patterns 'a' and 'b' in 'near'");
 		return NULL;
 	}
 	c = classify_cond_new(CC_NEAR, k);
@@ -353,15 +489,79 @@ static classify_cond *classify_parse_near(const char *file, const cy_node *k, co
 			if (!strcmp(f->str, classify_pattern_keys[i].key))
 				c->fields = classify_pattern_keys[i].fields;
 		if (!c->fields) {
-			classify_errf(err, file, f,
-				      "expected 'field' to be text, subject, any_text, source_category, reporter or concerned");
+			classify_errf(err, file, f, "expected 'field' to be a pattern key (text, subject, any_text, "
+				      "all_text, source_category, reporter, concerned, ...)");
 			goto fail;
 		}
 	}
 	if (o && classify_get_bool(file, o, &c->ordered, err))
 		goto fail;
-	c->pattern = xstrdup(a->str);
-	if (!(c->re = classify_compile(file, a, a->str, err)) || !(c->re2 = classify_compile(file, b, b->str, err)))
+	if (classify_pattern_compile(file, a, &c->re, &c->pattern, err) ||
+	    classify_pattern_compile(file, b, &c->re2, NULL, err))
+		goto fail;
+	return c;
+fail:
+	classify_cond_free(c);
+	return NULL;
+}
+
+/* The default negation cues, bokmål and nynorsk. */
+#define CLASSIFY_NEG_CUES \
+	"\\b(?:ikke|ikkje|ikkj|ingen|inga|intet|inkje|ingenting|uten|utan|aldri|verken|hverken|korkje|ei heller)\\b"
+
+/* negated: { term: P, within: N, field: F, cues: P }  - some occurrence of
+ * the term has a negation cue at most N words (default 3) before it, in the
+ * same clause.  affirmed: the same keys; some occurrence has none. */
+static classify_cond *classify_parse_negation(const char *file, const cy_node *k, const cy_node *v, sbuf *err)
+{
+	static const char *const keys[] = { "term", "within", "field", "cues", NULL };
+	const cy_node *t, *w, *f, *cues;
+	classify_cond *c;
+	size_t i;
+
+	if (v->kind == CY_SCALAR || (v->kind == CY_MAP && !classify_map_get(v, "term"))) {
+		/* the short form: negated: 'pattern' or negated: { word: ... } */
+		t = v;
+		w = f = cues = NULL;
+	} else {
+		if (classify_want(file, v, CY_MAP, "'negated'/'affirmed' (a pattern, or a mapping with term)", err) ||
+		    classify_check_keys(file, v, keys, k->str, err))
+			return NULL;
+		t = classify_map_get(v, "term");
+		w = classify_map_get(v, "within");
+		f = classify_map_get(v, "field");
+		cues = classify_map_get(v, "cues");
+		if (!t) {
+			classify_errf(err, file, v, "expected 'term' (a pattern) in '%s'", k->str);
+			return NULL;
+		}
+	}
+	c = classify_cond_new(k->str[0] == 'n' ? CC_NEGATED : CC_AFFIRMED, k);
+	c->within = 3;
+	c->fields = CF_TEXT | CF_SUBJECT;
+	if (w) {
+		char *end;
+		long n = w->kind == CY_SCALAR ? strtol(w->str, &end, 10) : -1;
+		if (w->kind != CY_SCALAR || !*w->str || *end || n < 0 || n > 20) {
+			classify_errf(err, file, w, "expected 'within' to be a number of words from 0 to 20");
+			goto fail;
+		}
+		c->within = (int)n;
+	}
+	if (f) {
+		c->fields = 0;
+		for (i = 0; f->kind == CY_SCALAR && i < N_PATTERN_KEYS; i++)
+			if (!strcmp(f->str, classify_pattern_keys[i].key))
+				c->fields = classify_pattern_keys[i].fields;
+		if (!c->fields) {
+			classify_errf(err, file, f, "expected 'field' to be a pattern key (text, subject, any_text, ...)");
+			goto fail;
+		}
+	}
+	if (classify_pattern_compile(file, t, &c->re, &c->pattern, err))
+		goto fail;
+	if (cues ? classify_pattern_compile(file, cues, &c->re2, NULL, err)
+		 : classify_re_compile(file, k, CLASSIFY_NEG_CUES, &c->re2, err))
 		goto fail;
 	return c;
 fail:
@@ -412,6 +612,31 @@ static classify_cond *classify_parse_cond_pair(const char *file, const cy_node *
 	}
 	if (!strcmp(key, "near"))
 		return classify_parse_near(file, k, v, err);
+	if (!strcmp(key, "negated") || !strcmp(key, "affirmed"))
+		return classify_parse_negation(file, k, v, err);
+	if (!strcmp(key, "reporter_org") || !strcmp(key, "concerned_org")) {
+		c = classify_cond_new(CC_ORG, k);
+		c->type_reporter = key[0] == 'r';
+		if (classify_str_list(file, v, &c->strs, &c->n_strs, err) || !c->n_strs) {
+			if (!err->len)
+				classify_errf(err, file, v, "expected an organisation id or a list of ids under '%s'", key);
+			classify_cond_free(c);
+			return NULL;
+		}
+		for (i = 0; i < c->n_strs; i++) {
+			size_t j;
+			for (j = 0; j < r_cur->n_orgs; j++)
+				if (!strcmp(r_cur->orgs[j].id, c->strs[i]))
+					break;
+			if (j == r_cur->n_orgs) {
+				classify_errf(err, file, v->kind == CY_SEQ ? v->kids[i] : v,
+					      "unknown organisation id '%s'; expected an id from orgs.yaml", c->strs[i]);
+				classify_cond_free(c);
+				return NULL;
+			}
+		}
+		return c;
+	}
 	if (!strcmp(key, "reporter_type") || !strcmp(key, "concerned_type")) {
 		char **names;
 		size_t n_names;
@@ -446,26 +671,20 @@ static classify_cond *classify_parse_cond_pair(const char *file, const cy_node *
 			classify_errf(err, file, v, "expected a pattern or a non-empty list of patterns under '%s'", key);
 			return NULL;
 		}
-		if (v->kind == CY_MAP) {
-			classify_errf(err, file, v, "expected a pattern or a list of patterns under '%s', found a mapping",
-				      key);
-			return NULL;
-		}
 		/* a list of patterns: any of them */
 		if (v->kind == CY_SEQ)
 			c = classify_cond_new(CC_ANY, k);
 		for (j = 0; j < (v->kind == CY_SEQ ? v->n : 1); j++) {
 			const cy_node *p = v->kind == CY_SEQ ? v->kids[j] : v;
 			classify_cond *leaf;
-			if (p->kind != CY_SCALAR) {
-				classify_errf(err, file, p, "expected a pattern (string), found %s", classify_yaml_kind(p));
+			if (p->kind == CY_SEQ) {
+				classify_errf(err, file, p, "expected a pattern, found %s", classify_yaml_kind(p));
 				classify_cond_free(c);
 				return NULL;
 			}
 			leaf = classify_cond_new(CC_PATTERN, p);
 			leaf->fields = classify_pattern_keys[i].fields;
-			leaf->pattern = xstrdup(p->str);
-			if (!(leaf->re = classify_compile(file, p, p->str, err))) {
+			if (classify_pattern_compile(file, p, &leaf->re, &leaf->pattern, err)) {
 				classify_cond_free(leaf);
 				classify_cond_free(c);
 				return NULL;
@@ -477,8 +696,10 @@ static classify_cond *classify_parse_cond_pair(const char *file, const cy_node *
 		return c;
 	}
 	classify_errf(err, file, k,
-		      "unknown condition '%s'; expected all, any, not, near, text, subject, any_text, "
-		      "source_category, reporter, concerned, reporter_type or concerned_type", key);
+		      "unknown condition '%s'; expected all, any, not, near, negated, affirmed, text, subject, "
+		      "any_text, all_text, source_category, reporter, reporter_name, reporter_unit, concerned, "
+		      "concerned_name, concerned_unit, source, channel, reporter_type, concerned_type, "
+		      "reporter_org or concerned_org", key);
 	return NULL;
 }
 
@@ -582,6 +803,7 @@ static void classify_rule_clear(classify_rule *rule)
 	free(rule->category);
 	classify_strv_free(rule->tags, rule->n_tags);
 	classify_cond_free(rule->when);
+	classify_cond_free(rule->unless);
 	for (i = 0; i < rule->n_examples; i++)
 		classify_example_clear(&rule->examples[i]);
 	free(rule->examples);
@@ -591,7 +813,7 @@ static int classify_parse_rule(classify_rules *r, const char *file, const cy_nod
 			       sbuf *err)
 {
 	static const char *const keys[] = { "id", "title", "description", "category", "tags", "priority",
-					    "when", "examples", NULL };
+					    "when", "unless", "concerned_is", "examples", NULL };
 	const cy_node *v;
 	size_t i;
 
@@ -623,8 +845,16 @@ static int classify_parse_rule(classify_rules *r, const char *file, const cy_nod
 			      "unknown category '%s'; expected a code from categories.yaml", rule->category);
 		return -1;
 	}
-	if (!rule->category && !rule->n_tags) {
-		classify_errf(err, file, n, "rule '%s' sets neither a category nor tags", rule->id);
+	if ((v = classify_map_get(n, "concerned_is"))) {
+		if (v->kind != CY_SCALAR || org_type_parse(v->str, &rule->concerned_is)) {
+			classify_errf(err, file, v, "expected an organisation type for 'concerned_is' "
+				      "(kommune, fastlege, unn or annen)");
+			return -1;
+		}
+		rule->has_concerned_is = 1;
+	}
+	if (!rule->category && !rule->n_tags && !rule->has_concerned_is) {
+		classify_errf(err, file, n, "rule '%s' sets neither a category, tags nor concerned_is", rule->id);
 		return -1;
 	}
 	for (i = 0; i < rule->n_tags; i++)
@@ -652,6 +882,9 @@ static int classify_parse_rule(classify_rules *r, const char *file, const cy_nod
 	}
 	if (!(rule->when = classify_parse_cond(file, v, 0, err)))
 		return -1;
+	/* unless: an exclusion; the rule does not fire when it holds */
+	if ((v = classify_map_get(n, "unless")) && !(rule->unless = classify_parse_cond(file, v, 0, err)))
+		return -1;
 	if ((v = classify_map_get(n, "examples"))) {
 		if (classify_want(file, v, CY_SEQ, "'examples'", err))
 			return -1;
@@ -665,13 +898,135 @@ static int classify_parse_rule(classify_rules *r, const char *file, const cy_nod
 	return 0;
 }
 
+/* Folds a label or source name for comparison: case, accents and
+ * punctuation runs do not matter ("Epikrise/utskrivning" = "epikrise utskrivning"). */
+static char *classify_fold_dup(const char *s)
+{
+	sbuf f = SBUF_INIT;
+
+	utf8_fold(&f, s);
+	return sbuf_detach(&f, NULL);
+}
+
+/* One entry of mappings: the sender's own label from one source or system
+ * -> our category.  Becomes a rule with one CC_LABEL condition, so it takes
+ * part in priority like any other rule and shows in explain. */
+static int classify_parse_mapping(classify_rules *r, const char *file, const cy_node *n, classify_rule *rule,
+				  sbuf *err)
+{
+	static const char *const keys[] = { "id", "source", "label", "category", "priority", "note", NULL };
+	const cy_node *v;
+	classify_cond *c;
+	size_t i;
+
+	rule->file = file;
+	rule->line = n->line;
+	rule->col = n->col;
+	rule->priority = 30;
+	rule->is_mapping = 1;
+	if (classify_want(file, n, CY_MAP, "a mapping entry", err) ||
+	    classify_check_keys(file, n, keys, "a mapping entry", err) ||
+	    classify_get_str(file, n, "id", 0, &rule->id, err) ||
+	    classify_get_str(file, n, "category", 1, &rule->category, err))
+		return -1;
+	if (!rule->id) {
+		sbuf id = SBUF_INIT;
+		const char *base = strrchr(file, '/');
+		size_t k;
+		sbuf_addf(&id, "map-%s-%d", base ? base + 1 : file, n->line);
+		for (k = 0; k < id.len; k++)
+			if (!((id.buf[k] >= 'a' && id.buf[k] <= 'z') || (id.buf[k] >= '0' && id.buf[k] <= '9') ||
+			      id.buf[k] == '-'))
+				id.buf[k] = '-';
+		rule->id = sbuf_detach(&id, NULL);
+	} else if (!classify_code_ok(rule->id)) {
+		classify_errf(err, file, classify_map_get(n, "id"),
+			      "expected a mapping id of a-z, 0-9, '-' or '_', found '%s'", rule->id);
+		return -1;
+	}
+	for (i = 0; i < r->n_rules; i++)
+		if (!strcmp(r->rules[i].id, rule->id)) {
+			classify_errf(err, file, n, "duplicate rule id '%s' (first in %s:%d)", rule->id,
+				      r->rules[i].file, r->rules[i].line);
+			return -1;
+		}
+	if (!classify_find_cat(r, rule->category)) {
+		classify_errf(err, file, classify_map_get(n, "category"),
+			      "unknown category '%s'; expected a code from categories.yaml", rule->category);
+		return -1;
+	}
+	if ((v = classify_map_get(n, "priority"))) {
+		char *end;
+		long p = v->kind == CY_SCALAR ? strtol(v->str, &end, 10) : -1;
+		if (v->kind != CY_SCALAR || !*v->str || *end || p < 0 || p > 1000) {
+			classify_errf(err, file, v, "expected a priority from 0 to 1000");
+			return -1;
+		}
+		rule->priority = (int)p;
+	}
+	c = classify_cond_new(CC_LABEL, n);
+	rule->when = c;
+	if (classify_str_list(file, classify_map_get(n, "source"), &c->strs, &c->n_strs, err) ||
+	    classify_str_list(file, classify_map_get(n, "label"), &c->strs2, &c->n_strs2, err))
+		return -1;
+	if (!c->n_strs || !c->n_strs2) {
+		classify_errf(err, file, n, "expected 'source' (a source, channel or system name, or '*') and "
+			      "'label' (the sender's category label) in a mapping entry");
+		return -1;
+	}
+	for (i = 0; i < c->n_strs; i++)
+		if (strcmp(c->strs[i], "*")) {
+			char *f = classify_fold_dup(c->strs[i]);
+			free(c->strs[i]);
+			c->strs[i] = f;
+		}
+	for (i = 0; i < c->n_strs2; i++) {
+		char *f = classify_fold_dup(c->strs2[i]);
+		free(c->strs2[i]);
+		c->strs2[i] = f;
+	}
+	{
+		sbuf t = SBUF_INIT;
+		sbuf_addf(&t, "mapping %s", c->strs2[0]);
+		rule->title = sbuf_detach(&t, NULL);
+	}
+	return 0;
+}
+
+/* Parses every entry of one list (rules: or mappings:); an entry with an
+ * error is reported and skipped, so `rules check` lists every error of a
+ * file in one go.  Returns the number of errors. */
+static int classify_load_list(classify_rules *r, const char *file, const cy_node *list, int mappings, sbuf *err)
+{
+	size_t i;
+	int errors = 0;
+
+	if (!list || (list->kind == CY_SCALAR && list->plain && !*list->str))
+		return 0;
+	if (classify_want(file, list, CY_SEQ, mappings ? "'mappings'" : "'rules'", err))
+		return 1;
+	r->rules = xrealloc(r->rules, (r->n_rules + list->n + 1) * sizeof *r->rules);
+	for (i = 0; i < list->n; i++) {
+		classify_rule *rule = &r->rules[r->n_rules];
+		memset(rule, 0, sizeof *rule);
+		if (mappings ? classify_parse_mapping(r, file, list->kids[i], rule, err)
+			     : classify_parse_rule(r, file, list->kids[i], rule, err)) {
+			classify_rule_clear(rule);
+			memset(rule, 0, sizeof *rule);
+			errors++;
+			continue;
+		}
+		r->n_rules++;
+	}
+	return errors;
+}
+
 static int classify_load_rule_file(classify_rules *r, const classify_file *f, const cy_node *root,
 				   sbuf *err)
 {
-	static const char *const top_keys[] = { "rules", NULL };
-	const cy_node *list;
+	static const char *const top_keys[] = { "rules", "mappings", NULL };
 	const char *file;
-	size_t i;
+	int errors;
 
 	r->file_names = xrealloc(r->file_names, (r->n_file_names + 1) * sizeof *r->file_names);
 	file = r->file_names[r->n_file_names++] = xstrdup(f->path);
@@ -680,23 +1035,11 @@ static int classify_load_rule_file(classify_rules *r, const classify_file *f, co
 	if (classify_want(file, root, CY_MAP, "the top level (rules: [...])", err) ||
 	    classify_check_keys(file, root, top_keys, "a rule file", err))
 		return -1;
-	if (!(list = classify_map_get(root, "rules")))
-		return 0;
-	if (list->kind == CY_SCALAR && list->plain && !*list->str)
-		return 0;
-	if (classify_want(file, list, CY_SEQ, "'rules'", err))
-		return -1;
-	r->rules = xrealloc(r->rules, (r->n_rules + list->n + 1) * sizeof *r->rules);
-	for (i = 0; i < list->n; i++) {
-		classify_rule *rule = &r->rules[r->n_rules];
-		memset(rule, 0, sizeof *rule);
-		if (classify_parse_rule(r, file, list->kids[i], rule, err)) {
-			classify_rule_clear(rule);
-			return -1;
-		}
-		r->n_rules++;
-	}
-	return 0;
+	r_cur = r;
+	errors = classify_load_list(r, file, classify_map_get(root, "rules"), 0, err);
+	errors += classify_load_list(r, file, classify_map_get(root, "mappings"), 1, err);
+	r_cur = NULL;
+	return errors ? -1 : 0;
 }
 
 /* ---------------- the whole set ---------------- */
@@ -761,16 +1104,20 @@ int classify_rules_build(classify_rules **out, const char *commit, classify_file
 	classify_yaml_free(root);
 	root = NULL;
 
+	/* every rule file is read even after an error, so all errors show */
+	rc = 0;
 	for (i = 0; i < n_files; i++) {
 		if (!classify_is_rule_file(files[i].name))
 			continue;
 		if (classify_yaml_parse(files[i].path, files[i].data.buf, files[i].data.len, &root, err) ||
 		    classify_load_rule_file(r, &files[i], root, err))
-			goto out;
+			rc = -1;
 		classify_yaml_free(root);
 		root = NULL;
 	}
-	rc = 0;
+	if (rc)
+		goto out;
+	r->jit = classify_get_jit();
 out:
 	classify_yaml_free(root);
 	if (rc)
@@ -929,6 +1276,89 @@ static int classify_has_tag(const char *tags, const char *tag)
 	return 0;
 }
 
+void classify_example_record(const classify_example *e, avvik_record *rec)
+{
+	avvik_record_init(rec);
+	rec->text = xstrdup(e->text);
+	rec->subject = xstrdup(e->subject);
+	rec->source_category = xstrdup(e->source_category);
+	rec->reporter.name = xstrdup(e->reporter);
+	rec->reporter.type_hint = xstrdup(e->reporter_type);
+	rec->concerned.name = xstrdup(e->concerned);
+	rec->concerned.type_hint = xstrdup(e->concerned_type);
+}
+
+int classify_rules_ties(const classify_rules *r, sbuf *err)
+{
+	size_t i, j, k, m, n_seen = 0;
+	size_t (*seen)[2] = NULL;
+	int ties = 0;
+
+	for (i = 0; i < r->n_rules; i++)
+		for (j = 0; j < r->rules[i].n_examples; j++) {
+			const classify_example *e = &r->rules[i].examples[j];
+			avvik_record rec;
+			size_t *idx, n;
+			int top = -1;
+
+			classify_example_record(e, &rec);
+			n = classify_matching(r, &rec, &idx);
+			avvik_record_clear(&rec);
+			for (k = 0; k < n; k++)
+				if (r->rules[idx[k]].category && r->rules[idx[k]].priority > top)
+					top = r->rules[idx[k]].priority;
+			/* only a tie at the top decides anything */
+			for (k = 0; k < n; k++)
+				for (m = k + 1; m < n; m++) {
+					const classify_rule *a = &r->rules[idx[k]], *b = &r->rules[idx[m]];
+					size_t s;
+					int dup = 0;
+					if (!a->category || !b->category || a->priority != top || b->priority != top ||
+					    !strcmp(a->category, b->category))
+						continue;
+					for (s = 0; s < n_seen; s++)
+						if (seen[s][0] == idx[k] && seen[s][1] == idx[m])
+							dup = 1;
+					if (dup)
+						continue;
+					seen = xrealloc(seen, (n_seen + 1) * sizeof *seen);
+					seen[n_seen][0] = idx[k];
+					seen[n_seen++][1] = idx[m];
+					if (err->len)
+						sbuf_addch(err, '\n');
+					sbuf_addf(err, "%s:%d:%d: priority tie: rules '%s' (%s) and '%s' (%s, %s:%d) both have "
+						  "priority %d and both match the example at %s:%d; give one a higher priority",
+						  b->file, b->line, b->col, b->id, b->category, a->id, a->category, a->file,
+						  a->line, top, r->rules[i].file, e->line);
+					ties++;
+				}
+			free(idx);
+		}
+	free(seen);
+	return ties;
+}
+
+void classify_rules_list(const classify_rules *r, FILE *out, int verbose)
+{
+	size_t i, k;
+
+	for (i = 0; i < r->n_rules; i++) {
+		const classify_rule *rule = &r->rules[i];
+		sbuf t = SBUF_INIT;
+		for (k = 0; k < rule->n_tags; k++)
+			sbuf_addf(&t, "%s%s", k ? "," : "", rule->tags[k]);
+		fprintf(out, "%-32s %4d  %-20s %-14s %s:%d  %s\n", rule->id, rule->priority,
+			rule->category ? rule->category : "-", t.len ? t.buf : "-", rule->file, rule->line,
+			rule->title ? rule->title : "");
+		sbuf_release(&t);
+		if (verbose) {
+			if (rule->has_concerned_is)
+				fprintf(out, "    concerned_is: %s\n", org_type_name(rule->concerned_is));
+			fprintf(out, "    examples: %zu%s\n", rule->n_examples, rule->unless ? ", has unless" : "");
+		}
+	}
+}
+
 int classify_rules_test(const classify_rules *r, FILE *out, int *n_total)
 {
 	size_t i, j, k;
@@ -942,15 +1372,8 @@ int classify_rules_test(const classify_rules *r, FILE *out, int *n_total)
 			avvik_class cl;
 			int bad;
 
-			avvik_record_init(&rec);
+			classify_example_record(e, &rec);
 			avvik_class_init(&cl);
-			rec.text = xstrdup(e->text);
-			rec.subject = xstrdup(e->subject);
-			rec.source_category = xstrdup(e->source_category);
-			rec.reporter.name = xstrdup(e->reporter);
-			rec.reporter.type_hint = xstrdup(e->reporter_type);
-			rec.concerned.name = xstrdup(e->concerned);
-			rec.concerned.type_hint = xstrdup(e->concerned_type);
 			classify_record(r, &rec, &cl);
 			total++;
 			bad = strcmp(cl.category, e->expect) != 0;
@@ -962,6 +1385,13 @@ int classify_rules_test(const classify_rules *r, FILE *out, int *n_total)
 				if (out) {
 					fprintf(out, "%s:%d:%d: example of rule '%s': expected %s", rule->file, e->line,
 						e->col, rule->id, e->expect);
+					for (k = 0; k < e->n_expect_tags; k++)
+						fprintf(out, "%s%s", k ? "," : " with tags ", e->expect_tags[k]);
+					fprintf(out, ", got %s%s%s\n    text: %s%s%s\n    won: %s\n", cl.category,
+						*cl.tags ? " with tags " : "", cl.tags, e->subject ? e->subject : "",
+						e->subject && e->text ? " / " : "", e->text ? e->text : "", cl.why);
+				}
+				if (0) {
 					for (k = 0; k < e->n_expect_tags; k++)
 						fprintf(out, "%s%s", k ? "," : " with tags ", e->expect_tags[k]);
 					fprintf(out, ", got %s%s%s (%s)\n", cl.category, *cl.tags ? " with tags " : "",

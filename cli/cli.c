@@ -33,13 +33,55 @@ static const cli_command commands[] = {
 	  "The nightly job: ingests every configured source, then classifies what is new.\n"
 	  "Exit 0 done; 1 something was quarantined or a source failed; 75 another run\n"
 	  "holds the lock.\n" },
-	{ "report", cmd_report, "report compare A B [--format text|json] [-o FILE]",
-	  "Compares two periods (2024, 2024-Q3, 2024-07, 2024-01..2024-06): counts,\n"
-	  "change, the rate ratio with the exact conditional Poisson test and its 95 %\n"
-	  "confidence interval, and the same counts by direction, category and reporter.\n" },
+	{ "report", cmd_report,
+	  "report compare A B | trend [--from P --to P] [--by month|quarter] [--category C]\n"
+	  "         [--direction D] [--org O] | summary --period P [--vs Q] [--fsu NAME | --org O]\n"
+	  "         [--top N]  [--format text|md|csv|json|html] [--lang nb|en] [--locale nb] [-o FILE]",
+	  "compare A B: counts in two periods (2024, 2024-Q3, 2024-07, 2024-01..2024-06),\n"
+	  "  the rate ratio with the exact conditional Poisson test and its 95 % interval,\n"
+	  "  the same per direction and category, the municipal/GP share against UNN with\n"
+	  "  an exact interval and Fisher's exact test, and the monthly over-dispersion.\n"
+	  "trend: the series by month or quarter, its median and Anhøj run-chart signals,\n"
+	  "  a c- or u-chart with 3-sigma limits (Laney's U' when over-dispersed).\n"
+	  "summary: the one-page FSU summary of P against Q (default: the period before):\n"
+	  "  headline and test, directions, Pareto of categories, monthly run chart,\n"
+	  "  recurring failures (top N in 3 consecutive quarters), rising categories,\n"
+	  "  example excerpts, data counts and the rules commit.\n"
+	  "--format html writes one self-contained page with inline SVG charts, for A4;\n"
+	  "--locale nb makes csv for Norwegian spreadsheets (';', decimal comma, BOM).\n" },
 	{ "export", cmd_export, "export [--format jsonl|csv] [--period P] [-o FILE]",
 	  "One record per deviation with its current classification.  Free text is the\n"
 	  "scrubbed text: no fødselsnummer, no patient names from structured fields.\n" },
+	{ "rules", cmd_rules, "rules check|test|list|log|diff|eval [--rev REV | --worktree | --dir DIR]",
+	  "The rule maintainer's workflow.  Rules are read from a commit of the rules\n"
+	  "repository (--rev, default rules_rev or HEAD), from its work tree (--worktree),\n"
+	  "or from any rules directory (--dir DIR, no database needed).\n"
+	  "  rules check          YAML errors, unknown keys, invalid patterns, unknown\n"
+	  "                       categories, duplicate ids and priority ties, each as\n"
+	  "                       file:line:col: message on stderr; exit 2 on any\n"
+	  "  rules test           runs every embedded example; a failure shows the text,\n"
+	  "                       the expected category and the rule that won; exit 1\n"
+	  "  rules list [-v]      id, priority, category, tags, file:line, title\n"
+	  "  rules log [-n N]     commits: id, date, author, subject, rule ids added,\n"
+	  "                       changed and removed [--format json]\n"
+	  "  rules diff A B       classifies the stored deviations under revisions A and\n"
+	  "                       B without writing: the category transitions (from, to,\n"
+	  "                       count, example ids) [--format text|json]\n"
+	  "  rules eval           precision, recall and F1 per category and the accuracy\n"
+	  "                       of a revision, with the overrides as ground truth\n" },
+	{ "show", cmd_show, "show ID",
+	  "The stored deviation ID (fields, scrubbed text) and its current classification,\n"
+	  "and the override in force, if any.\n" },
+	{ "explain", cmd_explain, "explain ID [--rev REV]",
+	  "Why deviation ID is classified as it is, under the commit reports use (or\n"
+	  "REV): its fields, how each organisation was resolved, every rule that matched\n"
+	  "with its excerpt, how priority decided, why the direction is what it is, and\n"
+	  "the rules commit.\n" },
+	{ "override", cmd_override, "override ID --category C [--direction D] --reason TEXT [--by NAME] | override --list [--all]",
+	  "A manual correction of a deviation's category and/or direction, kept with who\n"
+	  "(--by, default $USER), when and why.  A new override supersedes the one in\n"
+	  "force; overrides survive re-classification and win in reports and exports.\n"
+	  "--list shows those in force (--all: with the superseded ones).\n" },
 	{ "help", cmd_help, "help [COMMAND]", "Shows the usage of avvik or of one command.\n" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

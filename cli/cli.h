@@ -52,6 +52,10 @@ int cmd_classify(cli_config *cfg, int argc, char **argv);
 int cmd_run(cli_config *cfg, int argc, char **argv);
 int cmd_report(cli_config *cfg, int argc, char **argv);
 int cmd_export(cli_config *cfg, int argc, char **argv);
+int cmd_rules(cli_config *cfg, int argc, char **argv);
+int cmd_explain(cli_config *cfg, int argc, char **argv);
+int cmd_show(cli_config *cfg, int argc, char **argv);
+int cmd_override(cli_config *cfg, int argc, char **argv);
 int cmd_help(cli_config *cfg, int argc, char **argv);
 void cli_usage(FILE *out, const char *command);
 

@@ -98,6 +98,29 @@ int store_export_each(store *st, const char *commit, const period *p, store_expo
 		      void *ctx);
 
 /* ---- overrides: manual corrections (store/override.c) ---- */
+/* A manual correction of one deviation's category and/or direction, kept
+ * with who, when and why.  A new one supersedes the one in force; reports
+ * and exports use the one in force over any rules commit's result. */
+typedef struct {
+	int64_t id, deviation_id;
+	char *category, *direction, *reason, *by, *at, *superseded_at;
+} store_override;
+void store_override_clear(store_override *o);
+/* Adds an override (category or direction may be NULL, not both) and
+ * supersedes the one in force, in one transaction.  0 ok; -1 error;
+ * -2 no such deviation. */
+int store_override_put(store *st, int64_t deviation_id, const char *category, const char *dir,
+		       const char *reason, const char *by, int64_t *out_id);
+/* The override in force for a deviation: 1 found, 0 none, -1 error. */
+int store_override_get(store *st, int64_t deviation_id, store_override *out);
+/* Overrides in force (all != 0: with the superseded ones), by deviation then id. */
+typedef int (*store_override_fn)(void *ctx, const store_override *o);
+int store_override_each(store *st, int all, store_override_fn fn, void *ctx);
+/* One stored deviation by id: 1 found, 0 none, -1 error. */
+int store_deviation_get(store *st, int64_t id, avvik_record *out);
+/* A deviation's classification under commit (NULL: the current one):
+ * 1 found, 0 none.  *at (caller frees, may be NULL) gets classified_at. */
+int store_class_get(store *st, int64_t id, const char *commit, avvik_class *out, char **at);
 
 /* ---- source cursors: IMAP UIDVALIDITY/UID, HTTP ETag/since (store/cursor.c) ---- */
 

@@ -1,0 +1,312 @@
+/* cmd_explain.c - avvik show ID, explain ID, override: looking at one
+ * deviation, asking why it was classified so, and correcting it. */
+#include "cli/cli.h"
+#include "classify/classify.h"
+
+#include <getopt.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int cli_parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (!*s || *end || v <= 0) {
+		log_error("expected a deviation id (a positive number, as in exports and reports), found '%s'", s);
+		return -1;
+	}
+	*id = (int64_t)v;
+	return 0;
+}
+
+static void show_field(const char *name, const char *v)
+{
+	if (v && *v)
+		printf("  %-16s %s\n", name, v);
+}
+
+static void show_record(int64_t id, const avvik_record *r)
+{
+	printf("Deviation %lld\n", (long long)id);
+	show_field("ext_id", r->ext_id);
+	show_field("source", r->source);
+	show_field("channel", r->channel);
+	show_field("origin", r->origin);
+	show_field("received_at", r->received_at);
+	show_field("reported_at", r->reported_at);
+	show_field("event_date", r->event_date);
+	show_field("reporter", r->reporter.name);
+	show_field("reporter unit", r->reporter.unit);
+	show_field("reporter her", r->reporter.her_id);
+	show_field("reporter orgnr", r->reporter.org_nr);
+	show_field("reporter type", r->reporter.type_hint);
+	show_field("concerned", r->concerned.name);
+	show_field("concerned unit", r->concerned.unit);
+	show_field("concerned her", r->concerned.her_id);
+	show_field("concerned orgnr", r->concerned.org_nr);
+	show_field("concerned type", r->concerned.type_hint);
+	show_field("source category", r->source_category);
+	show_field("severity", r->severity);
+	show_field("patient", r->patient_key);
+	show_field("subject", r->subject);
+	printf("  text (scrubbed):\n    %s\n", r->text ? r->text : "");
+}
+
+/* Loads the record; prints why not and returns -1 when absent. */
+static int load_record(store *st, int64_t id, avvik_record *r)
+{
+	int rc = store_deviation_get(st, id, r);
+
+	if (rc <= 0) {
+		log_error("%s deviation %lld", rc < 0 ? "cannot read" : "no", (long long)id);
+		avvik_record_clear(r);
+		return -1;
+	}
+	return 0;
+}
+
+static void show_override(store *st, int64_t id)
+{
+	store_override o;
+
+	if (store_override_get(st, id, &o) == 1) {
+		printf("Override in force (#%lld, %s by %s): category %s, direction %s\n  reason: %s\n",
+		       (long long)o.id, o.at, o.by, o.category ? o.category : "(rules)",
+		       o.direction ? o.direction : "(rules)", o.reason);
+		store_override_clear(&o);
+	}
+}
+
+int cmd_show(cli_config *cfg, int argc, char **argv)
+{
+	avvik_record r;
+	avvik_class c;
+	store *st;
+	int64_t id;
+	char *at = NULL, *commit;
+
+	if (argc != 2 || cli_parse_id(argv[1], &id)) {
+		cli_usage(stderr, "show");
+		return EXIT_USAGE;
+	}
+	if (!(st = cli_store_open(cfg)))
+		return EXIT_USAGE;
+	if (load_record(st, id, &r)) {
+		store_close(st);
+		return EXIT_USAGE;
+	}
+	show_record(id, &r);
+	avvik_class_init(&c);
+	commit = store_current_commit(st);
+	if (store_class_get(st, id, commit, &c, &at) == 1) {
+		printf("\nClassification (rules commit %.12s, %s):\n", commit, at ? at : "");
+		show_field("category", c.category);
+		show_field("tags", c.tags);
+		printf("  %-16s %s\n", "direction", direction_name(c.dir));
+		printf("  %-16s %s (%s, %s)\n", "reporter org", c.reporter_org ? c.reporter_org : "-",
+		       org_type_name(c.reporter_type), c.reporter_how ? c.reporter_how : "");
+		printf("  %-16s %s (%s, %s)\n", "concerned org", c.concerned_org ? c.concerned_org : "-",
+		       org_type_name(c.concerned_type), c.concerned_how ? c.concerned_how : "");
+		show_field("why", c.why);
+	} else {
+		printf("\nNot classified under the current rules commit yet (run 'avvik classify').\n");
+	}
+	show_override(st, id);
+	free(at);
+	free(commit);
+	avvik_class_clear(&c);
+	avvik_record_clear(&r);
+	store_close(st);
+	return EXIT_DONE;
+}
+
+int cmd_explain(cli_config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rev", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	classify_rules *rules = NULL;
+	avvik_record r;
+	sbuf err = SBUF_INIT;
+	const char *rev = NULL;
+	char *commit = NULL, *dir = NULL;
+	store *st;
+	int64_t id;
+	int c, rc = EXIT_DONE;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'r') {
+			rev = optarg;
+		} else {
+			cli_usage(stderr, "explain");
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1 || cli_parse_id(argv[optind], &id)) {
+		cli_usage(stderr, "explain");
+		return EXIT_USAGE;
+	}
+	if (!(st = cli_store_open(cfg)))
+		return EXIT_USAGE;
+	if (load_record(st, id, &r)) {
+		store_close(st);
+		return EXIT_USAGE;
+	}
+	/* the commit reports use, so the explanation matches what they count */
+	if (!rev)
+		rev = commit = store_current_commit(st);
+	if (!(dir = cli_rules_dir(cfg, st))) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (classify_rules_load(&rules, dir, rev, &err)) {
+		log_error("explain: %s", err.buf);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	show_record(id, &r);
+	putchar('\n');
+	classify_explain(rules, &r, stdout);
+	show_override(st, id);
+out:
+	classify_rules_free(rules);
+	avvik_record_clear(&r);
+	free(commit);
+	free(dir);
+	sbuf_release(&err);
+	store_close(st);
+	return rc;
+}
+
+static int override_list_one(void *ctx, const store_override *o)
+{
+	(void)ctx;
+	printf("%-6lld %-9lld %-20s %-16s %-20s %-12s %s%s%s\n", (long long)o->id, (long long)o->deviation_id,
+	       o->category ? o->category : "-", o->direction ? o->direction : "-", o->at, o->by, o->reason,
+	       o->superseded_at ? "  [superseded " : "", o->superseded_at ? o->superseded_at : "");
+	if (o->superseded_at)
+		putchar(']');
+	if (o->superseded_at)
+		putchar('\n');
+	return 0;
+}
+
+/* $USER, else the login name of the process owner. */
+static char *override_default_by(void)
+{
+	const char *u = getenv("USER");
+	struct passwd *pw;
+
+	if (u && *u)
+		return xstrdup(u);
+	pw = getpwuid(getuid());
+	return xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
+}
+
+int cmd_override(cli_config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "category", required_argument, NULL, 'c' },
+		{ "direction", required_argument, NULL, 'd' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "all", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *category = NULL, *dirs = NULL, *reason = NULL, *by = NULL;
+	int c, list = 0, all = 0, rc = EXIT_DONE;
+	direction d = DIR_UKJENT;
+	int64_t id = 0, oid = 0;
+	char *byd = NULL;
+	store *st;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': category = optarg; break;
+		case 'd': dirs = optarg; break;
+		case 'r': reason = optarg; break;
+		case 'b': by = optarg; break;
+		case 'l': list = 1; break;
+		case 'a': all = 1; break;
+		default: cli_usage(stderr, "override"); return EXIT_USAGE;
+		}
+	}
+	if (list) {
+		if (optind < argc) {
+			cli_usage(stderr, "override");
+			return EXIT_USAGE;
+		}
+		if (!(st = cli_store_open(cfg)))
+			return EXIT_USAGE;
+		printf("%-6s %-9s %-20s %-16s %-20s %-12s %s\n", "id", "deviation", "category", "direction", "at", "by",
+		       "reason");
+		if (store_override_each(st, all, override_list_one, NULL))
+			rc = EXIT_FATAL;
+		store_close(st);
+		return rc;
+	}
+	if (argc - optind != 1 || cli_parse_id(argv[optind], &id)) {
+		cli_usage(stderr, "override");
+		return EXIT_USAGE;
+	}
+	if (!category && !dirs) {
+		log_error("override: give --category C and/or --direction D");
+		return EXIT_USAGE;
+	}
+	if (!reason || !*reason) {
+		log_error("override: --reason TEXT is required: say why, for the next reader");
+		return EXIT_USAGE;
+	}
+	if (dirs && direction_parse(dirs, &d)) {
+		log_error("override: unknown direction '%s' (expected e.g. kommune→unn or kommune-unn)", dirs);
+		return EXIT_USAGE;
+	}
+	if (!(st = cli_store_open(cfg)))
+		return EXIT_USAGE;
+	if (category) {
+		/* the category must exist in the rules the reports use */
+		classify_rules *r = NULL;
+		sbuf err = SBUF_INIT;
+		char *dir = cli_rules_dir(cfg, st), *commit = store_current_commit(st);
+		if (!dir || classify_rules_load(&r, dir, commit ? commit : cfg->rules_rev, &err)) {
+			if (dir)
+				log_error("override: %s", err.buf);
+			rc = EXIT_USAGE;
+		} else if (!classify_category_label(r, category)) {
+			log_error("override: unknown category '%s' (see categories.yaml)", category);
+			rc = EXIT_USAGE;
+		}
+		classify_rules_free(r);
+		free(dir);
+		free(commit);
+		sbuf_release(&err);
+		if (rc) {
+			store_close(st);
+			return rc;
+		}
+	}
+	if (!by)
+		by = byd = override_default_by();
+	switch (store_override_put(st, id, category, dirs ? direction_name(d) : NULL, reason, by, &oid)) {
+	case 0:
+		printf("override %lld: deviation %lld%s%s%s%s, by %s\n", (long long)oid, (long long)id,
+		       category ? " category " : "", category ? category : "", dirs ? " direction " : "",
+		       dirs ? direction_name(d) : "", by);
+		break;
+	case -2:
+		log_error("override: no deviation %lld", (long long)id);
+		rc = EXIT_USAGE;
+		break;
+	default:
+		log_error("override: database write failed: %s", store_errmsg(st));
+		rc = EXIT_FATAL;
+	}
+	free(byd);
+	store_close(st);
+	return rc;
+}

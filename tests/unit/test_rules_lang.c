@@ -1,0 +1,355 @@
+/*
+ * test_rules_lang.c - the constructs the rule language gained: plain words,
+ * stems and phrases, negation cues (negated/affirmed), exclusions (unless),
+ * the direction output (concerned_is), per-source label mappings, org id,
+ * source and channel conditions; the literal prefilter (a rule whose
+ * literal cannot occur never runs its regex); priority ties.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "classify/classify_int.h"
+
+static char tmpdir[64];
+
+static const char *src_dir(void)
+{
+	const char *s = getenv("AVVIK_SRC");
+	return s && *s ? s : ".";
+}
+
+static int setup(void **state)
+{
+	sbuf cmd = SBUF_INIT;
+	FILE *f;
+	int rc;
+
+	(void)state;
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/avvik-lang-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	sbuf_addf(&cmd, "cp %s/rules/categories.yaml %s/ && mkdir %s/rules", src_dir(), tmpdir, tmpdir);
+	rc = system(cmd.buf);
+	sbuf_reset(&cmd);
+	sbuf_addf(&cmd, "%s/orgs.yaml", tmpdir);
+	if (!(f = fopen(cmd.buf, "w")))
+		return -1;
+	fputs("orgs:\n"
+	      "  - { id: tromso, name: Tromsø kommune, type: kommune, aliases: [Tromsø] }\n"
+	      "  - { id: unn, name: UNN HF, type: unn, aliases: [UNN] }\n"
+	      "fastlege_patterns: ['legekontor\\w*']\n", f);
+	fclose(f);
+	sbuf_release(&cmd);
+	return rc;
+}
+
+static int teardown(void **state)
+{
+	sbuf cmd = SBUF_INIT;
+	int rc;
+
+	(void)state;
+	sbuf_addf(&cmd, "rm -rf %s", tmpdir);
+	rc = system(cmd.buf);
+	sbuf_release(&cmd);
+	return rc;
+}
+
+static classify_rules *load(const char *text, sbuf *err_out)
+{
+	classify_rules *r = NULL;
+	sbuf path = SBUF_INIT, err = SBUF_INIT;
+	FILE *f;
+
+	sbuf_addf(&path, "%s/rules/test.yaml", tmpdir);
+	f = fopen(path.buf, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	if (classify_rules_load_dir(&r, tmpdir, &err) && !err_out)
+		fail_msg("load failed: %s", err.buf);
+	if (err_out)
+		sbuf_adds(err_out, err.buf);
+	sbuf_release(&err);
+	sbuf_release(&path);
+	return r;
+}
+
+static char *cat(const classify_rules *r, const char *text, const char *rep_type, const char *con_type,
+		 direction *dir)
+{
+	avvik_record rec;
+	avvik_class c;
+	char *out;
+
+	avvik_record_init(&rec);
+	rec.text = xstrdup(text);
+	rec.reporter.type_hint = xstrdup(rep_type);
+	rec.concerned.type_hint = xstrdup(con_type);
+	avvik_class_init(&c);
+	classify_record(r, &rec, &c);
+	out = xstrdup(c.category);
+	if (dir)
+		*dir = c.dir;
+	avvik_class_clear(&c);
+	avvik_record_clear(&rec);
+	return out;
+}
+
+#define CAT_IS(r, text, want) do { char *got_ = cat(r, text, NULL, NULL, NULL); \
+	assert_string_equal(got_, want); free(got_); } while (0)
+
+static void test_word_stem_phrase(void **state)
+{
+	classify_rules *r;
+
+	(void)state;
+	r = load("rules:\n"
+		 "  - id: w\n    category: epikrise\n    when: { text: { word: [epi, epikr.] } }\n"
+		 "  - id: s\n    category: henvisning\n    when: { text: { stem: henvis } }\n"
+		 "  - id: p\n    category: dialog\n    when: { text: { phrase: 'ikke  tatt på alvor' } }\n"
+		 "  - id: q\n    category: legemidler\n    when: { text: { word: 'med.liste' } }\n", NULL);
+	CAT_IS(r, "Mangler epi etter oppholdet", "epikrise");
+	CAT_IS(r, "Epikr. mangler", "epikrise");
+	CAT_IS(r, "episode med fall", "annet");           /* a word, not a prefix */
+	CAT_IS(r, "Henvisningen er borte", "henvisning");
+	CAT_IS(r, "Vi ble ikke\n tatt på alvor", "dialog");
+	CAT_IS(r, "Ny med.liste mangler", "legemidler");
+	CAT_IS(r, "Ny medxliste mangler", "annet");       /* the dot is literal */
+	classify_rules_free(r);
+}
+
+static void test_negated_affirmed(void **state)
+{
+	classify_rules *r;
+
+	(void)state;
+	r = load("rules:\n"
+		 "  - id: neg\n    category: epikrise\n    priority: 60\n"
+		 "    when: { negated: { term: { stem: mottatt }, within: 2 } }\n"
+		 "  - id: aff\n    category: dialog\n    priority: 50\n"
+		 "    when: { affirmed: { stem: mottatt } }\n", NULL);
+	CAT_IS(r, "Epikrisen er ikke mottatt.", "epikrise");
+	CAT_IS(r, "Vi har ikkje fått den mottatt", "epikrise");
+	CAT_IS(r, "Epikrisen er mottatt.", "dialog");
+	/* a cue too far before, or in another clause, does not negate */
+	CAT_IS(r, "Ikke bra i det hele tatt, men epikrisen er mottatt.", "dialog");
+	classify_rules_free(r);
+}
+
+static void test_unless_and_near(void **state)
+{
+	classify_rules *r;
+
+	(void)state;
+	r = load("rules:\n"
+		 "  - id: epi\n    category: epikrise\n"
+		 "    when: { near: { a: { stem: epikris }, b: { word: [mangler, ikke] }, within: 8 } }\n"
+		 "    unless: { text: 'epikrise\\w* (er |var )?mottatt' }\n", NULL);
+	CAT_IS(r, "Epikrisen mangler fortsatt", "epikrise");
+	CAT_IS(r, "Epikrisen var mottatt, men ikke lest", "annet");
+	CAT_IS(r, "Epikrise. Det er ikke klart", "annet");   /* another clause */
+	classify_rules_free(r);
+}
+
+static void test_concerned_is(void **state)
+{
+	classify_rules *r;
+	direction d;
+	char *c;
+
+	(void)state;
+	r = load("rules:\n"
+		 "  - id: syk\n    concerned_is: unn\n    priority: 20\n    when: { text: { word: sykehuset } }\n"
+		 "  - id: kom\n    concerned_is: kommune\n    priority: 30\n    when: { text: { word: hjemmesykepleien } }\n",
+		 NULL);
+	c = cat(r, "Sykehuset sendte ingen epikrise", "fastlege", "ukjent", &d);
+	assert_int_equal(d, DIR_FASTLEGE_UNN);
+	free(c);
+	/* the metadata wins when it gives a direction */
+	c = cat(r, "Sykehuset sendte ingen epikrise", "fastlege", "kommune", &d);
+	assert_int_equal(d, DIR_FASTLEGE_KOMMUNE);
+	free(c);
+	/* hjemmesykepleien is the reporter's own service: kommune->kommune is no
+	 * direction, so the lower-priority unn rule decides */
+	c = cat(r, "Hjemmesykepleien ringte sykehuset", "kommune", "ukjent", &d);
+	assert_int_equal(d, DIR_KOMMUNE_UNN);
+	free(c);
+	classify_rules_free(r);
+}
+
+static void test_mappings_and_fields(void **state)
+{
+	classify_rules *r;
+	avvik_record rec;
+	avvik_class c;
+
+	(void)state;
+	r = load("mappings:\n"
+		 "  - { source: Docmap, label: 'Samhandling - Epikrise', category: epikrise }\n"
+		 "  - { source: '*', label: Legemiddelhåndtering, category: legemidler, priority: 31 }\n"
+		 "rules:\n"
+		 "  - id: ch\n    category: e-meldinger\n    priority: 5\n    when: { channel: '^email$' }\n"
+		 "  - id: org\n    category: dialog\n    priority: 6\n    when: { concerned_org: unn }\n", NULL);
+	avvik_record_init(&rec);
+	rec.ext_id = xstrdup("Docmap:123");
+	rec.channel = xstrdup("avvik-xml");
+	rec.source_category = xstrdup("samhandling: epikrise");
+	avvik_class_init(&c);
+	classify_record(r, &rec, &c);
+	assert_string_equal(c.category, "epikrise");   /* system from ext_id, label folded */
+	free(rec.ext_id);
+	rec.ext_id = xstrdup("TQM:9");
+	classify_record(r, &rec, &c);
+	assert_string_equal(c.category, "annet");      /* another system's label */
+	free(rec.source_category);
+	rec.source_category = xstrdup("LEGEMIDDELHÅNDTERING");
+	classify_record(r, &rec, &c);
+	assert_string_equal(c.category, "legemidler");
+	avvik_record_clear(&rec);
+	avvik_record_init(&rec);
+	rec.channel = xstrdup("email");
+	rec.concerned.name = xstrdup("UNN");
+	classify_record(r, &rec, &c);
+	assert_string_equal(c.category, "dialog");
+	avvik_class_clear(&c);
+	avvik_record_clear(&rec);
+	classify_rules_free(r);
+}
+
+static void test_literals(void **state)
+{
+	static const struct { const char *re; const char *want; } cases[] = {
+		{ "\\bepikris\\w*", "epikris" },
+		{ "\\b(?:epikrise|epi)\\b", "epikrise|epi" },
+		{ "ikke\\s+mottatt", "mottatt" },
+		{ "legemiddel(liste|lista)", "legemiddel" },
+		{ "med\\.?\\s?list\\w*", "list" },
+		{ "x(y)?z", NULL },            /* too short a literal */
+		{ "(?<!\\w)(?:epi|epikr\\.)(?!\\w)", "epi|epikr." },
+		{ "(?i)epikrise", NULL },      /* inline options: not modelled */
+		{ "a|\\w+", NULL },            /* one alternative has no literal */
+		{ "PLO[- ]?melding", "melding" },
+		{ "Sjukeheim", "sjukeheim" },
+	};
+	size_t i, j, n;
+	char **lits;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		sbuf got = SBUF_INIT;
+		n = classify_literals(cases[i].re, &lits);
+		for (j = 0; j < n; j++) {
+			sbuf_addf(&got, "%s%s", j ? "|" : "", lits[j]);
+			free(lits[j]);
+		}
+		free(lits);
+		if (!cases[i].want)
+			assert_int_equal(n, 0);
+		else
+			assert_string_equal(got.buf, cases[i].want);
+		sbuf_release(&got);
+	}
+}
+
+/* A rule whose literal cannot occur never runs its regex. */
+static void test_prefilter_skips(void **state)
+{
+	classify_rules *r;
+	unsigned long before;
+	char *c;
+
+	(void)state;
+	r = load("rules:\n"
+		 "  - id: never\n    category: dialog\n    when: { text: '\\bzzyzxqq\\w+\\s+\\d+' }\n", NULL);
+	classify_set_prefilter(1);
+	before = classify_regex_execs();
+	c = cat(r, "Epikrisen mangler. Pasienten ble utskrevet fredag.", NULL, NULL, NULL);
+	assert_string_equal(c, "annet");
+	free(c);
+	assert_int_equal(classify_regex_execs() - before, 0);
+	/* caseless: the literal is found whatever the case */
+	c = cat(r, "ZZYZXQQa 12", NULL, NULL, NULL);
+	assert_string_equal(c, "dialog");
+	free(c);
+	assert_int_equal(classify_regex_execs() - before, 1);
+	/* without the prefilter the regex runs and the answer is the same */
+	classify_set_prefilter(0);
+	before = classify_regex_execs();
+	c = cat(r, "Epikrisen mangler.", NULL, NULL, NULL);
+	assert_string_equal(c, "annet");
+	free(c);
+	assert_int_equal(classify_regex_execs() - before, 1);
+	classify_set_prefilter(1);
+	/* KELVIN SIGN matches k caselessly: the prefilter must not skip it */
+	classify_rules_free(r);
+	r = load("rules:\n  - id: k\n    category: dialog\n    when: { text: 'kake' }\n", NULL);
+	c = cat(r, "\xE2\x84\xAA" "ake", NULL, NULL, NULL);
+	assert_string_equal(c, "dialog");
+	free(c);
+	classify_rules_free(r);
+}
+
+static void test_priority_and_ties(void **state)
+{
+	classify_rules *r;
+	sbuf err = SBUF_INIT;
+	char *c;
+
+	(void)state;
+	r = load("rules:\n"
+		 "  - id: low\n    category: dialog\n    priority: 10\n    when: { text: kake }\n"
+		 "  - id: high\n    category: epikrise\n    priority: 90\n    when: { text: kake }\n", NULL);
+	c = cat(r, "kake", NULL, NULL, NULL);
+	assert_string_equal(c, "epikrise");
+	free(c);
+	assert_int_equal(classify_rules_ties(r, &err), 0);
+	classify_rules_free(r);
+	r = load("rules:\n"
+		 "  - id: a\n    category: dialog\n    priority: 10\n    when: { text: kake }\n"
+		 "  - id: b\n    category: epikrise\n    priority: 10\n    when: { text: kake }\n"
+		 "    examples:\n      - { text: kake, expect: dialog }\n", NULL);
+	assert_int_equal(classify_rules_ties(r, &err), 1);
+	assert_non_null(strstr(err.buf, "test.yaml:6:5: priority tie"));
+	classify_rules_free(r);
+	sbuf_release(&err);
+}
+
+static void test_load_errors(void **state)
+{
+	sbuf err = SBUF_INIT;
+	classify_rules *r;
+
+	(void)state;
+	r = load("rules:\n  - id: a\n    category: dialog\n    when: { text: { wrod: x } }\n"
+		 "  - id: b\n    category: dialog\n    when: { concerned_org: nowhere }\n"
+		 "  - id: c\n    concerned_is: skole\n    when: { text: x }\n", &err);
+	assert_null(r);
+	assert_non_null(strstr(err.buf, "test.yaml:4:21: unknown key 'wrod'"));
+	assert_non_null(strstr(err.buf, "test.yaml:7:28: unknown organisation id 'nowhere'"));
+	assert_non_null(strstr(err.buf, "test.yaml:9:19: expected an organisation type"));
+	sbuf_release(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_word_stem_phrase),
+		cmocka_unit_test(test_negated_affirmed),
+		cmocka_unit_test(test_unless_and_near),
+		cmocka_unit_test(test_concerned_is),
+		cmocka_unit_test(test_mappings_and_fields),
+		cmocka_unit_test(test_literals),
+		cmocka_unit_test(test_prefilter_skips),
+		cmocka_unit_test(test_priority_and_ties),
+		cmocka_unit_test(test_load_errors),
+	};
+	return cmocka_run_group_tests_name("rules_lang", tests, setup, teardown);
+}
