@@ -2,7 +2,7 @@
  * compare.c - report compare A B: the year-over-year (or any two periods)
  * comparison the FSU reads first, with the exact conditional Poisson test.
  */
-#include "report/report.h"
+#include "report/report_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -84,7 +84,8 @@ static int compare_fill(store *st, const report_opts *o, const period *a, const 
 	t->side = 1;
 	if (store_count(st, o->commit, b, g, o->exclude, compare_table_add, t))
 		return -1;
-	qsort(t->rows, t->len, sizeof *t->rows, compare_row_cmp);
+	if (t->len)
+		qsort(t->rows, t->len, sizeof *t->rows, compare_row_cmp);
 	return 0;
 }
 
@@ -175,6 +176,33 @@ static void text_row(sbuf *out, size_t width, const char *name, long a, long b)
 	sbuf_addch(out, '\n');
 }
 
+/* A row with the exact Poisson test of its own change (periods' lengths
+ * as exposure), for the category and direction tables. */
+static void text_row_test(sbuf *out, size_t width, const char *name, long a, long b,
+			  const period *pa, const period *pb)
+{
+	size_t start = out->len, cstart;
+	stats_poisson ps;
+
+	sbuf_addf(out, "  %s", name);
+	pad_to(out, start, width);
+	sbuf_addf(out, "%7ld %7ld   ", a, b);
+	cstart = out->len;
+	change_nb(out, a, b);
+	if (stats_poisson_compare(a, pa->months, b, pb->months, 0.95, &ps) == 0) {
+		pad_to(out, cstart, 16);
+		sbuf_adds(out, " ");
+		if (isfinite(ps.rate_ratio))
+			num_nb(out, ps.rate_ratio, 2);
+		else
+			sbuf_adds(out, "–");
+		pad_to(out, cstart, 24);
+		sbuf_adds(out, " ");
+		num_nb(out, ps.p_value, ps.p_value < 0.001 ? 5 : 3);
+	}
+	sbuf_addch(out, '\n');
+}
+
 static void header_row(sbuf *out, size_t width, const char *title, const period *a, const period *b)
 {
 	size_t start = out->len;
@@ -187,14 +215,26 @@ static void header_row(sbuf *out, size_t width, const char *title, const period 
 static void text_table(sbuf *out, size_t width, const char *title, const period *a,
 		       const period *b, const compare_table *t, const report_opts *o, int labels)
 {
-	size_t i;
+	size_t i, start;
 
 	sbuf_addch(out, '\n');
+	start = out->len;
 	header_row(out, width, title, a, b);
+	/* "Endring" + its column, then the test's columns */
+	sbuf_setlen(out, out->len - 1);
+	pad_to(out, start, width + 16 + 2 + 16);
+	sbuf_adds(out, " RF      p\n");
 	for (i = 0; i < t->len; i++)
-		text_row(out, width, labels ? label_of(o, t->rows[i].key) : t->rows[i].key, t->rows[i].n[0],
-			 t->rows[i].n[1]);
+		text_row_test(out, width, labels ? label_of(o, t->rows[i].key) : t->rows[i].key,
+			      t->rows[i].n[0], t->rows[i].n[1], a, b);
 }
+
+/* What the spine's compare did not have: the reporter share with its
+ * exact interval and Fisher's test, and the monthly over-dispersion. */
+typedef struct {
+	report_share share;
+	report_dispersion disp;
+} compare_extra;
 
 /* Reporters: municipalities and GPs together against UNN. */
 static void reporter_split(const compare_table *t, long kf[2], long unn[2], long other[2])
@@ -218,7 +258,7 @@ static void reporter_split(const compare_table *t, long kf[2], long unn[2], long
 static void render_text(sbuf *out, const report_opts *o, const period *a, const period *b,
 			long na, long nb, const stats_poisson *ps, int have_test,
 			const compare_table *dir, const compare_table *cat, const compare_table *rep,
-			const store_totals *tot)
+			const store_totals *tot, const compare_extra *x)
 {
 	long kf[2], unn[2], other[2];
 	size_t w = label_column(o, cat, dir);
@@ -245,6 +285,18 @@ static void render_text(sbuf *out, const report_opts *o, const period *a, const 
 		sbuf_adds(out, "Merk: testen antar Poisson-fordelte tellinger. Overspredning mellom måneder\n"
 			       "eller endret meldekultur (mindre melding) kan forklare en nedgang like godt\n"
 			       "som færre hendelser.\n");
+		if (!isnan(x->disp.sigma_z[0]) || !isnan(x->disp.sigma_z[1])) {
+			sbuf_adds(out, "Månedstallene: Laneys σz = ");
+			num_nb(out, x->disp.sigma_z[0], 2);
+			sbuf_adds(out, " og ");
+			num_nb(out, x->disp.sigma_z[1], 2);
+			sbuf_adds(out, ", Pearson χ²/df = ");
+			num_nb(out, x->disp.chi2df[0], 2);
+			sbuf_adds(out, " og ");
+			num_nb(out, x->disp.chi2df[1], 2);
+			sbuf_adds(out, x->disp.over ? "\n(1 ved Poisson): overspredt, så intervallet og p-verdien er for optimistiske.\n"
+						    : "\n(1 ved Poisson): ingen tydelig overspredning.\n");
+		}
 	} else {
 		sbuf_adds(out, "For få avvik til å teste endringen.\n");
 	}
@@ -262,8 +314,26 @@ static void render_text(sbuf *out, const report_opts *o, const period *a, const 
 		num_nb(out, (double)kf[1] / (double)unn[1], 1);
 		sbuf_adds(out, " : 1\n");
 	}
+	if (!isnan(x->share.fisher_p)) {
+		sbuf_adds(out, "  Andel kommune og fastlege: ");
+		num_nb(out, 100 * x->share.share[0], 1);
+		sbuf_adds(out, " % (95 % KI ");
+		num_nb(out, 100 * x->share.lo[0], 1);
+		sbuf_adds(out, "–");
+		num_nb(out, 100 * x->share.hi[0], 1);
+		sbuf_adds(out, ") og ");
+		num_nb(out, 100 * x->share.share[1], 1);
+		sbuf_adds(out, " % (");
+		num_nb(out, 100 * x->share.lo[1], 1);
+		sbuf_adds(out, "–");
+		num_nb(out, 100 * x->share.hi[1], 1);
+		sbuf_adds(out, "),\n  Fishers eksakte test av endringen: p = ");
+		num_nb(out, x->share.fisher_p, x->share.fisher_p < 0.001 ? 5 : 4);
+		sbuf_addch(out, '\n');
+	}
 	text_table(out, w, "Etter retning", a, b, dir, o, 0);
 	text_table(out, w, "Etter kategori", a, b, cat, o, 1);
+	sbuf_adds(out, "\nRF: rateforhold; p: eksakt Poisson-test per rad, ikke justert for mange tester.\n");
 	sbuf_addf(out, "\nData: %ld unike avvik lagret (%ld meldinger mottatt, %ld duplikater fjernet, "
 		  "%ld hoppet over, %ld i karantene).\n",
 		  tot->deviations, tot->received, tot->duplicates,
@@ -275,8 +345,10 @@ static void render_text(sbuf *out, const report_opts *o, const period *a, const 
 	sbuf_addf(out, "Regelsett: commit %s\n", o->commit);
 }
 
+static void json_num(sbuf *out, double v);
+
 static void json_table(sbuf *out, const char *name, const char *keyname, const compare_table *t,
-		       const report_opts *o, int labels)
+		       const report_opts *o, int labels, const period *a, const period *b)
 {
 	size_t i;
 
@@ -292,9 +364,23 @@ static void json_table(sbuf *out, const char *name, const char *keyname, const c
 		sbuf_addf(out, ", \"counts\": [%ld, %ld], \"change\": {\"absolute\": %ld, \"percent\": ",
 			  r->n[0], r->n[1], r->n[1] - r->n[0]);
 		if (r->n[0])
-			sbuf_addf(out, "%.1f}}", 100.0 * (double)(r->n[1] - r->n[0]) / (double)r->n[0]);
+			sbuf_addf(out, "%.1f}", 100.0 * (double)(r->n[1] - r->n[0]) / (double)r->n[0]);
 		else
-			sbuf_adds(out, "null}}");
+			sbuf_adds(out, "null}");
+		{
+			stats_poisson ps;
+			int ok = stats_poisson_compare(r->n[0], a->months, r->n[1], b->months, 0.95, &ps) == 0;
+
+			sbuf_adds(out, ", \"rate_ratio\": ");
+			json_num(out, ok ? ps.rate_ratio : NAN);
+			sbuf_adds(out, ", \"ci95\": [");
+			json_num(out, ok ? ps.ci_low : NAN);
+			sbuf_adds(out, ", ");
+			json_num(out, ok ? ps.ci_high : NAN);
+			sbuf_adds(out, "], \"p_value\": ");
+			json_num(out, ok ? ps.p_value : NAN);
+			sbuf_addch(out, '}');
+		}
 	}
 	sbuf_adds(out, "\n  ]");
 }
@@ -309,7 +395,8 @@ static void json_num(sbuf *out, double v)
 
 static void render_json(sbuf *out, const report_opts *o, const period *a, const period *b, long na,
 			long nb, const stats_poisson *ps, int have_test, const compare_table *dir,
-			const compare_table *cat, const compare_table *rep, const store_totals *tot)
+			const compare_table *cat, const compare_table *rep, const store_totals *tot,
+			const compare_extra *x)
 {
 	long kf[2], unn[2], other[2];
 	const period *ps_[2] = { a, b };
@@ -340,8 +427,24 @@ static void render_json(sbuf *out, const report_opts *o, const period *a, const 
 	reporter_split(rep, kf, unn, other);
 	sbuf_addf(out, ",\n  \"by_reporter\": {\"kommune_fastlege\": [%ld, %ld], \"unn\": [%ld, %ld],"
 		  " \"other\": [%ld, %ld]}", kf[0], kf[1], unn[0], unn[1], other[0], other[1]);
-	json_table(out, "by_direction", "direction", dir, o, 0);
-	json_table(out, "by_category", "category", cat, o, 1);
+	sbuf_addf(out, ",\n  \"reporter_share\": {\"share\": [");
+	json_num(out, x->share.share[0]);
+	sbuf_adds(out, ", ");
+	json_num(out, x->share.share[1]);
+	sbuf_adds(out, "], \"ci95\": [[");
+	json_num(out, x->share.lo[0]);
+	sbuf_adds(out, ", ");
+	json_num(out, x->share.hi[0]);
+	sbuf_adds(out, "], [");
+	json_num(out, x->share.lo[1]);
+	sbuf_adds(out, ", ");
+	json_num(out, x->share.hi[1]);
+	sbuf_adds(out, "]], \"fisher_p\": ");
+	json_num(out, x->share.fisher_p);
+	sbuf_adds(out, "},\n  \"overdispersion\": ");
+	report_dispersion_json(&x->disp, out);
+	json_table(out, "by_direction", "direction", dir, o, 0, a, b);
+	json_table(out, "by_category", "category", cat, o, 1, a, b);
 	sbuf_addf(out, ",\n  \"data\": {\"received\": %ld, \"deviations\": %ld, \"duplicates\": %ld,"
 		  " \"skipped\": %ld, \"quarantined\": %ld, \"overrides\": %ld}",
 		  tot->received, tot->deviations, tot->duplicates, tot->skipped, tot->quarantined,
@@ -351,6 +454,102 @@ static void render_json(sbuf *out, const report_opts *o, const period *a, const 
 	sbuf_adds(out, ",\n  \"rules_commit\": ");
 	sbuf_add_json_str(out, o->commit);
 	sbuf_adds(out, "\n}\n");
+}
+
+/* md, csv and html: the same content through the document model. */
+static void doc_table(rdoc *d, const char *id, const char *caption, const char *first,
+		      const period *a, const period *b, const compare_table *t, int labels)
+{
+	const report_opts *o = d->o;
+	const char *head[] = { first, a->label, b->label, RL(o, "Endring", "Change"),
+			       RL(o, "Rateforhold", "Rate ratio"), "p", NULL };
+	rd_block *tb = rdoc_table(d, id, caption, head);
+
+	for (size_t i = 0; i < t->len; i++) {
+		stats_poisson ps;
+		int ok = stats_poisson_compare(t->rows[i].n[0], a->months, t->rows[i].n[1], b->months, 0.95,
+					       &ps) == 0;
+
+		rdoc_cell_text(tb, labels ? report_cat_label(o, t->rows[i].key) : t->rows[i].key);
+		rdoc_cell_num(tb, (double)t->rows[i].n[0], 0);
+		rdoc_cell_num(tb, (double)t->rows[i].n[1], 0);
+		rdoc_cell_num(tb, (double)(t->rows[i].n[1] - t->rows[i].n[0]), 0);
+		rdoc_cell_num(tb, ok ? ps.rate_ratio : NAN, 3);
+		rdoc_cell_num(tb, ok ? ps.p_value : NAN, 4);
+		if (ok && ps.p_value < 0.05)
+			rdoc_cell_strong(tb);
+	}
+}
+
+static void render_doc(sbuf *out, const report_opts *o, const period *a, const period *b, long na,
+		       long nb, const stats_poisson *ps, int have_test, const compare_table *dir,
+		       const compare_table *cat, const store_totals *tot, const compare_extra *x)
+{
+	rdoc d;
+	sbuf t = SBUF_INIT;
+	rd_block *tb;
+
+	sbuf_addf(&t, RL(o, "Samhandlingsavvik %s mot %s", "Collaboration deviations %s against %s"), a->label,
+		  b->label);
+	rdoc_init(&d, o, t.buf);
+	rdoc_text(&d, RD_H1, t.buf);
+	sbuf_reset(&t);
+	sbuf_addf(&t, RL(o, "%ld i %s mot %ld i %s.", "%ld in %s against %ld in %s."), nb, b->label, na, a->label);
+	if (have_test) {
+		sbuf_addf(&t, RL(o, " Rateforhold %s/%s: ", " Rate ratio %s/%s: "), b->label, a->label);
+		report_num(o, &t, ps->rate_ratio, 3);
+		sbuf_adds(&t, RL(o, " (95 % KI ", " (95 % CI "));
+		report_num(o, &t, ps->ci_low, 3);
+		sbuf_adds(&t, "–");
+		report_num(o, &t, ps->ci_high, 3);
+		sbuf_adds(&t, "), p = ");
+		report_pval(o, &t, ps->p_value);
+		sbuf_adds(&t, RL(o, " (eksakt betinget Poisson-test).", " (exact conditional Poisson test)."));
+	}
+	rdoc_text(&d, RD_P, t.buf);
+	sbuf_reset(&t);
+	report_dispersion_text(o, &x->disp, &t);
+	if (t.len)
+		rdoc_text(&d, RD_NOTE, t.buf);
+	{
+		const char *head[] = { RL(o, "Mål", "Measure"), a->label, b->label, NULL };
+		tb = rdoc_table(&d, "headline", RL(o, "Hovedtall", "Headline"), head);
+		rdoc_cell_text(tb, RL(o, "Antall avvik", "Deviations"));
+		rdoc_cell_num(tb, (double)na, 0);
+		rdoc_cell_num(tb, (double)nb, 0);
+		rdoc_cell_text(tb, RL(o, "Meldt av kommune og fastlege", "Reported by municipalities and GPs"));
+		rdoc_cell_num(tb, (double)x->share.kf[0], 0);
+		rdoc_cell_num(tb, (double)x->share.kf[1], 0);
+		rdoc_cell_text(tb, RL(o, "Meldt av UNN", "Reported by UNN"));
+		rdoc_cell_num(tb, (double)x->share.unn[0], 0);
+		rdoc_cell_num(tb, (double)x->share.unn[1], 0);
+		rdoc_cell_text(tb, RL(o, "Andel kommune og fastlege", "Municipal and GP share"));
+		rdoc_cell_pct(tb, 100 * x->share.share[0], 1);
+		rdoc_cell_pct(tb, 100 * x->share.share[1], 1);
+		rdoc_cell_text(tb, RL(o, "Rateforhold", "Rate ratio"));
+		rdoc_cell_text(tb, "");
+		rdoc_cell_num(tb, have_test ? ps->rate_ratio : NAN, 3);
+		rdoc_cell_text(tb, "p (Poisson)");
+		rdoc_cell_text(tb, "");
+		rdoc_cell_num(tb, have_test ? ps->p_value : NAN, 4);
+		rdoc_cell_text(tb, RL(o, "p (Fisher, andel)", "p (Fisher, share)"));
+		rdoc_cell_text(tb, "");
+		rdoc_cell_num(tb, x->share.fisher_p, 4);
+	}
+	doc_table(&d, "by_direction", RL(o, "Etter retning", "By direction"), RL(o, "Retning", "Direction"), a, b,
+		  dir, 0);
+	doc_table(&d, "by_category", RL(o, "Etter kategori", "By category"), RL(o, "Kategori", "Category"), a, b,
+		  cat, 1);
+	sbuf_reset(&t);
+	sbuf_addf(&t, RL(o, "Data: %ld unike avvik (%ld mottatt, %ld duplikater, %ld i karantene, %ld korreksjoner). "
+			    "Regelsett: commit %s.",
+			 "Data: %ld unique deviations (%ld received, %ld duplicates, %ld quarantined, %ld "
+			 "corrections). Rules commit %s."),
+		  tot->deviations, tot->received, tot->duplicates, tot->quarantined, tot->overrides, o->commit);
+	rdoc_text(&d, RD_NOTE, t.buf);
+	rdoc_render(&d, out);
+	rdoc_clear(&d);
+	sbuf_release(&t);
 }
 
 static int count_total(void *ctx, const char *key, long count)
@@ -366,6 +565,7 @@ int report_compare(store *st, const report_opts *o, const period *a, const perio
 	compare_table dir, cat, rep;
 	store_totals tot;
 	stats_poisson ps;
+	compare_extra x;
 	long na = 0, nb = 0;
 	int have_test, rc = -1;
 	sbuf text = SBUF_INIT;
@@ -383,10 +583,21 @@ int report_compare(store *st, const report_opts *o, const period *a, const perio
 		goto out;
 	}
 	have_test = stats_poisson_compare(na, a->months, nb, b->months, 0.95, &ps) == 0;
+	report_share_init(&x.share);
+	for (size_t i = 0; i < rep.len; i++)
+		for (int s = 0; s < 2; s++)
+			report_share_add(&x.share, s, rep.rows[i].key, rep.rows[i].n[s]);
+	report_share_finish(&x.share);
+	if (report_dispersion_get(st, o, a, b, &x.disp)) {
+		sbuf_addf(err, "database: %s", store_errmsg(st));
+		goto out;
+	}
 	if (o->format == REPORT_JSON)
-		render_json(&text, o, a, b, na, nb, &ps, have_test, &dir, &cat, &rep, &tot);
+		render_json(&text, o, a, b, na, nb, &ps, have_test, &dir, &cat, &rep, &tot, &x);
+	else if (o->format == REPORT_TEXT)
+		render_text(&text, o, a, b, na, nb, &ps, have_test, &dir, &cat, &rep, &tot, &x);
 	else
-		render_text(&text, o, a, b, na, nb, &ps, have_test, &dir, &cat, &rep, &tot);
+		render_doc(&text, o, a, b, na, nb, &ps, have_test, &dir, &cat, &tot, &x);
 	if (fwrite(text.buf, 1, text.len, out) != text.len) {
 		sbuf_addf(err, "write failed");
 		goto out;

@@ -37,6 +37,13 @@ int stats_poisson_compare(long a, double ta, long b, double tb, double conf, sta
  * gives ratio 0 and ci_low 0.  It returns -1 when a + b == 0 or an argument
  * is invalid; *out is then ratio NaN, CI [0, inf], p 1.) */
 
+/* Fisher's exact test of the 2x2 table [[a, b], [c, d]]: the two-sided
+ * p-value as R's fisher.test (the sum of the hypergeometric probabilities,
+ * margins fixed, of all tables no more likely than the observed one, with
+ * R's relative tolerance 1e-7).  1 when a margin is 0; NaN for negative
+ * counts. */
+double stats_fisher_exact(long a, long b, long c, long d);
+
 /* Median of v[0..n-1] (v is not modified); NaN when n == 0. */
 double stats_median(const double *v, size_t n);
 /* Anhøj's run-chart rules for n useful points: a run longer than
@@ -53,18 +60,44 @@ int report_format_parse(const char *s, report_format *out);
  * classification it reads, which categories are kept out of the counts, and
  * the category labels (the registry lives in the rules, which report/ does
  * not read itself). */
+typedef enum { REPORT_LANG_NB = 0, REPORT_LANG_EN } report_lang;
+
 typedef struct {
 	const char *commit;         /* 40 hex */
 	const char *exclude;        /* comma-separated category codes, e.g. "faktura" */
 	const char *(*category_label)(void *ctx, const char *code);  /* NULL: the code */
 	void *label_ctx;
 	report_format format;
+	/* --- added for trend and summary; zero means the default --- */
+	report_lang lang;           /* labels: bokmål (default) or English */
+	int csv_nb;                 /* csv for Norwegian spreadsheets: ';', decimal comma, BOM */
+	int color;                  /* ANSI colour in text (only when stdout is a terminal) */
+	/* English category label (NULL or returning NULL: the bokmål label) */
+	const char *(*category_label_en)(void *ctx, const char *code);
+	/* registry display name of an org id (NULL or returning NULL: the id) */
+	const char *(*org_label)(void *ctx, const char *org_id);
+	store_filter filter;        /* --category/--direction/--org/--fsu */
+	const char *filter_label;   /* what the filter selects, for titles ("FSU somatikk") */
+	int top;                    /* top N for recurring failures (0: 5) */
 } report_opts;
 
 /* report compare A B: counts, change, exact Poisson test of the rate ratio,
  * and the same by direction, category and reporter type.  0 ok, -1 on a
  * store error (err filled). */
 int report_compare(store *st, const report_opts *o, const period *a, const period *b,
+		   FILE *out, sbuf *err);
+
+/* report trend: the series by month or quarter over range (NULL: all data),
+ * filtered by o->filter: median and Anhøj signals, c- or u-chart (u when
+ * the points cover unequal numbers of months) with 3-sigma limits, the
+ * dispersion and Laney's U' limits when over-dispersed. */
+typedef enum { REPORT_BY_MONTH, REPORT_BY_QUARTER } report_by;
+int report_trend(store *st, const report_opts *o, const period *range, report_by by,
+		 FILE *out, sbuf *err);
+
+/* report summary: the one-page FSU summary of p against vs (NULL: the
+ * period of the same length just before p). */
+int report_summary(store *st, const report_opts *o, const period *p, const period *vs,
 		   FILE *out, sbuf *err);
 
 typedef enum { EXPORT_JSONL, EXPORT_CSV } export_format;
@@ -194,5 +227,51 @@ void svg_pareto(sbuf *out, const svg_opts *o, const char *const *labels, const l
  * e.g. " %", NULL none).  height 0 = from n. */
 void svg_hbars(sbuf *out, const svg_opts *o, const char *const *labels, const double *values,
 	       size_t n, const char *unit, const char *title, const char *desc);
+
+/* ---- the analyses behind trend and summary (report/series.c) ---- */
+
+/* A series of counts, one point per month or quarter of a range. */
+typedef struct {
+	report_by by;
+	size_t n;
+	char (*key)[8];      /* [n] "2024-03" or "2024-Q1" */
+	double *y;           /* [n] counts */
+	double *months;      /* [n] months of the range the point covers */
+	int u_chart;         /* 1 when the points cover unequal months */
+	runchart_result rc;
+	ctrlchart cc;        /* c-chart (counts) or u-chart (per month) */
+} report_series;
+
+void report_series_init(report_series *s);
+void report_series_clear(report_series *s);
+/* Sets up the points of range (zero counts), by month or quarter. */
+int report_series_points(report_series *s, const period *range, report_by by);
+/* Adds count to the point with key (ignored when not in the series). */
+void report_series_add(report_series *s, const char *key, long count);
+/* The run chart (median, Anhøj) and the control chart (Laney when
+ * over-dispersed) of the points.  0 ok, -1 when there are no points. */
+int report_series_analyse(report_series *s);
+/* Loads the counts of o->filter over range from the store and analyses. */
+int report_series_load(store *st, const report_opts *o, const period *range, report_by by,
+		       report_series *s);
+
+/* Recurring failures ("gjengangere"): keys that are among the top N of
+ * their quarter in at least 3 consecutive quarters. */
+typedef struct {
+	char *key;           /* category code, or "reporter\tconcerned" */
+	int streak;          /* longest run of consecutive quarters in the top N */
+	char first[8], last[8];   /* its first and last quarter */
+	int quarters_in_top; /* quarters in the top N in all */
+	long total;          /* count over all quarters */
+	int current;         /* the streak includes the last quarter */
+} report_recurring;
+
+/* keys/counts of STORE_Q_QUARTER_CATEGORY or _PAIR rows ("YYYY-Qn\tkey");
+ * quarters lists every quarter of the window in order (a quarter without
+ * rows breaks a streak).  Sorted: current first, longest streak, total. */
+size_t report_recurring_find(const char *const *quarters, size_t n_quarters,
+			     const char *const *rows, const long *counts, size_t n_rows,
+			     int top, int min_streak, report_recurring **out);
+void report_recurring_free(report_recurring *r, size_t n);
 
 #endif

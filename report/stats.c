@@ -455,3 +455,43 @@ void stats_anhoj_limits(size_t n, int *longest_run_max, int *min_crossings)
 	assert(c <= trials);
 	*min_crossings = (int)c;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Fisher's exact test                                                      */
+/* ---------------------------------------------------------------------- */
+
+double stats_fisher_exact(long a, long b, long c, long d)
+{
+	if (a < 0 || b < 0 || c < 0 || d < 0)
+		return NAN;
+	/* R: m = first column, n = second column, k = first row; a is
+	 * hypergeometric on [lo, hi] given the margins. */
+	long m = a + c, n = b + d, k = a + b;
+	long lo = k - n > 0 ? k - n : 0, hi = k < m ? k : m;
+
+	if (hi <= lo)
+		return 1.0;     /* one table only */
+	size_t len = (size_t)(hi - lo + 1);
+	double *ld = xmalloc(len * sizeof *ld), max, obs, sum = 0, tail = 0;
+
+	/* log-densities up to a constant by the ratio of neighbours, which
+	 * needs neither factorials nor lgamma's rounding at large n */
+	ld[0] = 0;
+	max = 0;
+	for (long x = lo; x < hi; x++) {
+		double r = ((double)(m - x) * (double)(k - x)) /
+			   ((double)(x + 1) * (double)(n - k + x + 1));
+		ld[x - lo + 1] = ld[x - lo] + log(r);
+		if (ld[x - lo + 1] > max)
+			max = ld[x - lo + 1];
+	}
+	obs = exp(ld[a - lo] - max) * (1 + 1e-7);
+	for (size_t i = 0; i < len; i++) {
+		double p = exp(ld[i] - max);
+		sum += p;
+		if (p <= obs)
+			tail += p;
+	}
+	free(ld);
+	return tail / sum > 1.0 ? 1.0 : tail / sum;
+}

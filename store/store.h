@@ -125,5 +125,45 @@ int store_class_get(store *st, int64_t id, const char *commit, avvik_class *out,
 /* ---- source cursors: IMAP UIDVALIDITY/UID, HTTP ETag/since (store/cursor.c) ---- */
 
 /* ---- report queries beyond store_count (store/query.c) ---- */
+/* A filter on the effective classification (overrides applied).  NULL
+ * fields filter nothing. */
+typedef struct {
+	const char *categories;  /* comma-separated codes, e.g. one FSU's categories */
+	const char *direction;   /* canonical name, "kommune→unn" */
+	const char *org;         /* registry id: reporter or concerned org is it or a
+				    sub-unit of it ("unn" matches "unn-tromso") */
+	const char *org_name;    /* or: a party's name as written contains this
+				    (ASCII case-insensitive) */
+} store_filter;
+
+typedef enum {
+	STORE_Q_NONE,
+	STORE_Q_MONTH,           /* "2024-03" */
+	STORE_Q_QUARTER,         /* "2024-Q1" */
+	STORE_Q_CATEGORY,
+	STORE_Q_DIRECTION,
+	STORE_Q_REPORTER_TYPE,
+	STORE_Q_QUARTER_CATEGORY,/* "2024-Q1	epikrise" */
+	STORE_Q_QUARTER_PAIR,    /* "2024-Q1	tromso	unn-tromso": reporter and
+				    concerned org id, else "?" + the name as written */
+	STORE_Q_MONTH_CATEGORY,  /* "2024-03	epikrise" */
+	STORE_Q__COUNT
+} store_qgroup;
+/* Like store_count, with a filter and more groupings; keys in key order. */
+int store_query_count(store *st, const char *commit, const period *p, const char *exclude,
+		      const store_filter *f, store_qgroup g, store_count_fn fn, void *ctx);
+
+/* First and last count date ("YYYY-MM-DD") of the deviations classified
+ * under commit (filter applied); 0 ok, 1 no data, -1 error. */
+int store_query_range(store *st, const char *commit, const char *exclude,
+		      const store_filter *f, char first[11], char last[11]);
+
+/* Up to limit deviations of category in p (filter applied), newest first:
+ * id, external id, count date and the stored (already scrubbed) text. */
+typedef int (*store_example_fn)(void *ctx, int64_t id, const char *ext_id, const char *date,
+				const char *subject, const char *text);
+int store_query_examples(store *st, const char *commit, const period *p, const char *exclude,
+			 const store_filter *f, const char *category, int limit,
+			 store_example_fn fn, void *ctx);
 
 #endif

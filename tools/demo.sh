@@ -33,5 +33,11 @@ echo "run: exit $rc ($(grep -c quarantined demo/run.log) messages quarantined, d
 echo
 "$AVVIK" --config demo/avvik.conf report compare 2023 2024
 "$AVVIK" --config demo/avvik.conf report compare 2023 2024 --format json -o demo/compare.json
+# The FSU's one-page summary, as a self-contained HTML page (print it to A4)
+# and as JSON; the monthly trend with its run-chart signals.
+"$AVVIK" --config demo/avvik.conf report summary --period 2024 --format html -o demo/summary.html
+"$AVVIK" --config demo/avvik.conf report summary --period 2024 --format json -o demo/summary.json
+"$AVVIK" --config demo/avvik.conf report trend --format html -o demo/trend.html
 echo
-echo "demo/compare.json written; database demo/avvik.db, rules repository demo/rules"
+echo "demo/compare.json, demo/summary.html, demo/summary.json and demo/trend.html written;"
+echo "database demo/avvik.db, rules repository demo/rules"

@@ -1,0 +1,811 @@
+/*
+ * summary.c - report summary: the one-page summary an FSU meeting reads.
+ * Headline numbers with the exact Poisson test, who reports, direction
+ * split, a Pareto of categories, the monthly run chart, recurring
+ * failures, rising categories, a few scrubbed example texts and the data
+ * behind it all, with the rules commit.
+ */
+#include "report/report_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Key -> counts in the two periods (0: vs, 1: the period). */
+typedef struct {
+	char *key;
+	long n[2];
+} sm_row;
+
+typedef struct {
+	sm_row *rows;
+	size_t len;
+	int side;
+} sm_table;
+
+static int sm_add(void *ctx, const char *key, long count)
+{
+	sm_table *t = ctx;
+	size_t i;
+
+	for (i = 0; i < t->len; i++)
+		if (!strcmp(t->rows[i].key, key))
+			break;
+	if (i == t->len) {
+		t->rows = xrealloc(t->rows, (t->len + 1) * sizeof *t->rows);
+		t->rows[i].key = xstrdup(key);
+		t->rows[i].n[0] = t->rows[i].n[1] = 0;
+		t->len++;
+	}
+	t->rows[i].n[t->side] += count;
+	return 0;
+}
+
+/* Descending by the period's count, then the earlier one, then key. */
+static int sm_cmp(const void *a, const void *b)
+{
+	const sm_row *x = a, *y = b;
+
+	if (x->n[1] != y->n[1])
+		return x->n[1] < y->n[1] ? 1 : -1;
+	if (x->n[0] != y->n[0])
+		return x->n[0] < y->n[0] ? 1 : -1;
+	return strcmp(x->key, y->key);
+}
+
+static void sm_clear(sm_table *t)
+{
+	for (size_t i = 0; i < t->len; i++)
+		free(t->rows[i].key);
+	free(t->rows);
+	memset(t, 0, sizeof *t);
+}
+
+/* Raw (key, count) rows of one query, e.g. quarter\tcategory. */
+typedef struct {
+	char **keys;
+	long *counts;
+	size_t n;
+} sm_rows;
+
+static int sm_rows_add(void *ctx, const char *key, long count)
+{
+	sm_rows *r = ctx;
+
+	r->keys = xrealloc(r->keys, (r->n + 1) * sizeof *r->keys);
+	r->counts = xrealloc(r->counts, (r->n + 1) * sizeof *r->counts);
+	r->keys[r->n] = xstrdup(key);
+	r->counts[r->n++] = count;
+	return 0;
+}
+
+static void sm_rows_clear(sm_rows *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->keys[i]);
+	free(r->keys);
+	free(r->counts);
+	memset(r, 0, sizeof *r);
+}
+
+typedef struct {
+	char *category;
+	long n[2];
+	stats_poisson ps;
+	int have_test;
+	int significant;   /* Poisson test p < 0.05 and ratio > 1 */
+	int shift_up;      /* run-chart shift above the median reaching the last months */
+} sm_rising;
+
+typedef struct {
+	char *category;
+	char *date[3], *text[3];
+	int64_t id[3];
+	int n;
+} sm_examples;
+
+typedef struct {
+	const report_opts *o;
+	const period *p, *vs;
+	period window;             /* the run chart and the recurring failures */
+	long n[2];                 /* vs, period */
+	stats_poisson ps;
+	int have_test;
+	report_dispersion disp;
+	report_share share;
+	sm_table dir, cat;
+	report_series monthly;
+	report_recurring *rec_cat, *rec_pair;
+	size_t n_rec_cat, n_rec_pair;
+	size_t n_quarters;
+	sm_rising *rising;
+	size_t n_rising;
+	sm_examples *ex;
+	size_t n_ex;
+	store_totals tot;
+} sm_data;
+
+static int sm_example_cb(void *ctx, int64_t id, const char *ext_id, const char *date,
+			 const char *subject, const char *text)
+{
+	sm_examples *e = ctx;
+	sbuf t = SBUF_INIT;
+
+	(void)ext_id;
+	(void)subject;
+	report_excerpt(&t, text, 200);
+	e->id[e->n] = id;
+	e->date[e->n] = xstrdup(date);
+	e->text[e->n] = sbuf_detach(&t, NULL);
+	e->n++;
+	return 0;
+}
+
+static int sm_count_total(void *ctx, const char *key, long count)
+{
+	(void)key;
+	*(long *)ctx += count;
+	return 0;
+}
+
+/* The window of the monthly chart and the recurring failures: from the
+ * earlier period's start to the later one's end, and at least the four
+ * quarters up to the period's end, so three consecutive quarters exist. */
+static int sm_window(const period *p, const period *vs, period *w)
+{
+	const char *start = strcmp(vs->start, p->start) < 0 ? vs->start : p->start;
+	const char *end = strcmp(vs->end, p->end) > 0 ? vs->end : p->end;
+	char year_before[32];
+	sbuf spec = SBUF_INIT, err = SBUF_INIT;
+	int y, m, rc;
+
+	if (sscanf(end, "%4d-%2d", &y, &m) != 2)
+		return -1;
+	/* whole quarters: back to the first month of a quarter, a year before */
+	m = ((m - 1) / 3) * 3 + 1;
+	snprintf(year_before, sizeof year_before, "%04d-%02d-01", y - 1, m);
+	if (strcmp(year_before, start) < 0)
+		start = year_before;
+	/* and start on a quarter boundary, so no quarter is cut */
+	if (sscanf(start, "%4d-%2d", &y, &m) != 2)
+		return -1;
+	m = ((m - 1) / 3) * 3 + 1;
+	{
+		int ey, em;
+		if (sscanf(end, "%4d-%2d", &ey, &em) != 2)
+			return -1;
+		/* end is exclusive: the last month is the one before */
+		if (--em < 1) {
+			em = 12;
+			ey--;
+		}
+		sbuf_addf(&spec, "%04d-%02d..%04d-%02d", y, m, ey, em);
+	}
+	rc = period_parse(spec.buf, w, &err);
+	sbuf_release(&spec);
+	sbuf_release(&err);
+	return rc;
+}
+
+static int sm_load(store *st, sm_data *d)
+{
+	const report_opts *o = d->o;
+	const store_filter *f = &o->filter;
+	const period *pp[2] = { d->vs, d->p };
+	sm_rows qc = { 0 }, qp = { 0 }, mc = { 0 };
+	report_series quarters;
+	int rc = -1;
+
+	report_series_init(&quarters);
+	for (int i = 0; i < 2; i++) {
+		d->dir.side = d->cat.side = i;
+		if (store_query_count(st, o->commit, pp[i], o->exclude, f, STORE_Q_NONE, sm_count_total,
+				      &d->n[i]) ||
+		    store_query_count(st, o->commit, pp[i], o->exclude, f, STORE_Q_DIRECTION, sm_add, &d->dir) ||
+		    store_query_count(st, o->commit, pp[i], o->exclude, f, STORE_Q_CATEGORY, sm_add, &d->cat))
+			goto out;
+	}
+	{
+		sm_table rep = { 0 };
+		for (int i = 0; i < 2; i++) {
+			rep.side = i;
+			if (store_query_count(st, o->commit, pp[i], o->exclude, f, STORE_Q_REPORTER_TYPE, sm_add,
+					      &rep)) {
+				sm_clear(&rep);
+				goto out;
+			}
+		}
+		report_share_init(&d->share);
+		for (size_t i = 0; i < rep.len; i++)
+			for (int s = 0; s < 2; s++)
+				report_share_add(&d->share, s, rep.rows[i].key, rep.rows[i].n[s]);
+		report_share_finish(&d->share);
+		sm_clear(&rep);
+	}
+	if (d->dir.len)
+		qsort(d->dir.rows, d->dir.len, sizeof *d->dir.rows, sm_cmp);
+	if (d->cat.len)
+		qsort(d->cat.rows, d->cat.len, sizeof *d->cat.rows, sm_cmp);
+	d->have_test = stats_poisson_compare(d->n[0], d->vs->months, d->n[1], d->p->months, 0.95,
+					     &d->ps) == 0;
+	if (report_dispersion_get(st, o, d->vs, d->p, &d->disp))
+		goto out;
+	if (sm_window(d->p, d->vs, &d->window) ||
+	    report_series_load(st, o, &d->window, REPORT_BY_MONTH, &d->monthly))
+		goto out;
+
+	/* recurring failures over the window's quarters */
+	if (report_series_points(&quarters, &d->window, REPORT_BY_QUARTER) ||
+	    store_query_count(st, o->commit, &d->window, o->exclude, f, STORE_Q_QUARTER_CATEGORY,
+			      sm_rows_add, &qc) ||
+	    store_query_count(st, o->commit, &d->window, o->exclude, f, STORE_Q_QUARTER_PAIR,
+			      sm_rows_add, &qp) ||
+	    store_query_count(st, o->commit, &d->window, o->exclude, f, STORE_Q_MONTH_CATEGORY,
+			      sm_rows_add, &mc))
+		goto out;
+	{
+		const char **qk = xmalloc((quarters.n + 1) * sizeof *qk);
+		for (size_t i = 0; i < quarters.n; i++)
+			qk[i] = quarters.key[i];
+		d->n_quarters = quarters.n;
+		d->n_rec_cat = report_recurring_find(qk, quarters.n, (const char *const *)qc.keys, qc.counts,
+						     qc.n, o->top, 3, &d->rec_cat);
+		d->n_rec_pair = report_recurring_find(qk, quarters.n, (const char *const *)qp.keys,
+						      qp.counts, qp.n, o->top, 3, &d->rec_pair);
+		free(qk);
+	}
+
+	/* rising categories: a significant increase, or a run-chart shift
+	 * upward that lasts to the end of the window */
+	for (size_t i = 0; i < d->cat.len; i++) {
+		const sm_row *r = &d->cat.rows[i];
+		sm_rising x = { 0 };
+		report_series s;
+
+		report_series_init(&s);
+		x.n[0] = r->n[0];
+		x.n[1] = r->n[1];
+		x.have_test = stats_poisson_compare(r->n[0], d->vs->months, r->n[1], d->p->months, 0.95,
+						    &x.ps) == 0;
+		x.significant = x.have_test && x.ps.p_value < 0.05 && x.ps.rate_ratio > 1;
+		if (report_series_points(&s, &d->window, REPORT_BY_MONTH) == 0) {
+			size_t kl = strlen(r->key);
+			for (size_t k = 0; k < mc.n; k++) {
+				const char *tab = strchr(mc.keys[k], '\t');
+				if (tab && strlen(tab + 1) == kl && !memcmp(tab + 1, r->key, kl)) {
+					char mk[8];
+					snprintf(mk, sizeof mk, "%.7s", mc.keys[k]);
+					report_series_add(&s, mk, mc.counts[k]);
+				}
+			}
+			report_series_analyse(&s);
+			/* the longest run is above the median and ends in the
+			 * last three months */
+			x.shift_up = s.rc.signal_shift && s.rc.run_end + 3 >= s.n &&
+				     s.y[s.rc.run_end] > s.rc.median;
+		}
+		report_series_clear(&s);
+		if (x.significant || x.shift_up) {
+			x.category = xstrdup(r->key);
+			d->rising = xrealloc(d->rising, (d->n_rising + 1) * sizeof *d->rising);
+			d->rising[d->n_rising++] = x;
+		}
+	}
+
+	/* examples: two of each of the three largest categories */
+	for (size_t i = 0; i < d->cat.len && d->n_ex < 3; i++) {
+		sm_examples *e;
+
+		if (!d->cat.rows[i].n[1])
+			continue;
+		d->ex = xrealloc(d->ex, (d->n_ex + 1) * sizeof *d->ex);
+		e = &d->ex[d->n_ex++];
+		memset(e, 0, sizeof *e);
+		e->category = xstrdup(d->cat.rows[i].key);
+		if (store_query_examples(st, o->commit, d->p, o->exclude, f, e->category, 2, sm_example_cb, e))
+			goto out;
+	}
+	if (store_totals_get(st, &d->tot))
+		goto out;
+	rc = 0;
+out:
+	report_series_clear(&quarters);
+	sm_rows_clear(&qc);
+	sm_rows_clear(&qp);
+	sm_rows_clear(&mc);
+	return rc;
+}
+
+static void sm_free(sm_data *d)
+{
+	sm_clear(&d->dir);
+	sm_clear(&d->cat);
+	report_series_clear(&d->monthly);
+	report_recurring_free(d->rec_cat, d->n_rec_cat);
+	report_recurring_free(d->rec_pair, d->n_rec_pair);
+	for (size_t i = 0; i < d->n_rising; i++)
+		free(d->rising[i].category);
+	free(d->rising);
+	for (size_t i = 0; i < d->n_ex; i++) {
+		for (int k = 0; k < d->ex[i].n; k++) {
+			free(d->ex[i].date[k]);
+			free(d->ex[i].text[k]);
+		}
+		free(d->ex[i].category);
+	}
+	free(d->ex);
+}
+
+/* "tromso\tunn-tromso" -> "Tromsø kommune → UNN Tromsø" */
+static void pair_label(const report_opts *o, const char *key, sbuf *out)
+{
+	const char *tab = strchr(key, '\t');
+	sbuf a = SBUF_INIT;
+
+	if (!tab) {
+		sbuf_adds(out, key);
+		return;
+	}
+	sbuf_add(&a, key, (size_t)(tab - key));
+	sbuf_adds(out, report_org_label(o, a.buf));
+	sbuf_adds(out, " → ");
+	sbuf_adds(out, report_org_label(o, tab + 1));
+	sbuf_release(&a);
+}
+
+static void change_text(const report_opts *o, sbuf *out, long a, long b)
+{
+	long dlt = b - a;
+
+	sbuf_adds(out, dlt > 0 ? "+" : dlt < 0 ? "−" : "±");
+	sbuf_addf(out, "%ld", labs(dlt));
+	if (a) {
+		sbuf_adds(out, " (");
+		if (dlt > 0)
+			sbuf_addch(out, '+');
+		report_num(o, out, 100.0 * (double)dlt / (double)a, 1);
+		sbuf_adds(out, " %)");
+	}
+}
+
+static void sm_doc(rdoc *doc, const sm_data *d)
+{
+	const report_opts *o = d->o;
+	sbuf t = SBUF_INIT, svg = SBUF_INIT;
+	rd_block *tb;
+	svg_opts so = { 0 };
+
+	so.decimal_comma = o->lang != REPORT_LANG_EN;
+	rdoc_text(doc, RD_H1, doc->title);
+
+	/* headline */
+	rdoc_text(doc, RD_H2, RL(o, "Hovedtall", "Headline"));
+	sbuf_addf(&t, RL(o, "%ld samhandlingsavvik i %s mot %ld i %s: ", "%ld deviations in %s against %ld in %s: "),
+		  d->n[1], d->p->label, d->n[0], d->vs->label);
+	change_text(o, &t, d->n[0], d->n[1]);
+	sbuf_adds(&t, ".");
+	if (d->have_test) {
+		sbuf_addf(&t, RL(o, " Rateforhold %s/%s: ", " Rate ratio %s/%s: "), d->p->label, d->vs->label);
+		report_num(o, &t, d->ps.rate_ratio, 3);
+		sbuf_adds(&t, RL(o, " (95 % KI ", " (95 % CI "));
+		report_num(o, &t, d->ps.ci_low, 3);
+		sbuf_adds(&t, "–");
+		report_num(o, &t, d->ps.ci_high, 3);
+		sbuf_adds(&t, "), p = ");
+		report_pval(o, &t, d->ps.p_value);
+		sbuf_adds(&t, RL(o, " (eksakt betinget Poisson-test", " (exact conditional Poisson test"));
+		if (d->p->months != d->vs->months)
+			sbuf_adds(&t, RL(o, ", justert for periodenes lengde", ", adjusted for the periods' lengths"));
+		sbuf_adds(&t, "). ");
+		sbuf_adds(&t, d->ps.p_value < 0.05
+			  ? RL(o, "Endringen er statistisk signifikant på 5 %-nivå.",
+			       "The change is statistically significant at the 5 % level.")
+			  : RL(o, "Endringen kan skyldes tilfeldig variasjon.",
+			       "The change may be random variation."));
+	}
+	rdoc_text(doc, RD_P, t.buf);
+	sbuf_reset(&t);
+	report_dispersion_text(o, &d->disp, &t);
+	if (t.len)
+		sbuf_adds(&t, " ");
+	sbuf_adds(&t, RL(o, "Færre meldte avvik kan også bety mindre melding, ikke bare færre hendelser.",
+			 "Fewer reports may also mean less reporting, not only fewer events."));
+	rdoc_text(doc, RD_NOTE, t.buf);
+	{
+		const char *hn[] = { "Mål", d->vs->label, d->p->label, NULL };
+		const char *he[] = { "Measure", d->vs->label, d->p->label, NULL };
+		tb = rdoc_table(doc, "headline", RL(o, "Hovedtall", "Headline"), o->lang == REPORT_LANG_EN ? he : hn);
+		rdoc_cell_text(tb, RL(o, "Antall avvik", "Deviations"));
+		rdoc_cell_num(tb, (double)d->n[0], 0);
+		rdoc_cell_num(tb, (double)d->n[1], 0);
+		rdoc_cell_text(tb, RL(o, "Per måned", "Per month"));
+		rdoc_cell_num(tb, (double)d->n[0] / d->vs->months, 1);
+		rdoc_cell_num(tb, (double)d->n[1] / d->p->months, 1);
+		rdoc_cell_text(tb, RL(o, "Andel meldt av kommune og fastlege", "Share reported by municipalities and GPs"));
+		rdoc_cell_pct(tb, 100 * d->share.share[0], 1);
+		rdoc_cell_pct(tb, 100 * d->share.share[1], 1);
+	}
+
+	/* who reports, and the directions */
+	rdoc_text(doc, RD_H2, RL(o, "Hvem melder, og i hvilken retning", "Who reports, and in which direction"));
+	sbuf_reset(&t);
+	sbuf_addf(&t, RL(o, "Kommuner og fastleger meldte %ld og UNN %ld i %s; andelen fra kommune og fastlege var ",
+			 "Municipalities and GPs reported %ld and UNN %ld in %s; the municipal and GP share was "),
+		  d->share.kf[1], d->share.unn[1], d->p->label);
+	report_num(o, &t, 100 * d->share.share[1], 1);
+	sbuf_adds(&t, RL(o, " % (95 % KI ", " % (95 % CI "));
+	report_num(o, &t, 100 * d->share.lo[1], 1);
+	sbuf_adds(&t, "–");
+	report_num(o, &t, 100 * d->share.hi[1], 1);
+	sbuf_addf(&t, RL(o, " %%, eksakt) mot ", " %%, exact) against "));
+	report_num(o, &t, 100 * d->share.share[0], 1);
+	sbuf_addf(&t, RL(o, " %% i %s. Fishers eksakte test av endringen: p = ",
+			 " %% in %s. Fisher's exact test of the change: p = "), d->vs->label);
+	report_pval(o, &t, d->share.fisher_p);
+	sbuf_adds(&t, ".");
+	rdoc_text(doc, RD_P, t.buf);
+	{
+		const char **labels = xmalloc((d->dir.len + 1) * sizeof *labels);
+		double *v = xmalloc((d->dir.len + 1) * sizeof *v);
+		const char *hn[] = { "Retning", d->vs->label, d->p->label, "Andel", NULL };
+		const char *he[] = { "Direction", d->vs->label, d->p->label, "Share", NULL };
+
+		tb = rdoc_table(doc, "directions", RL(o, "Etter retning", "By direction"),
+				o->lang == REPORT_LANG_EN ? he : hn);
+		for (size_t i = 0; i < d->dir.len; i++) {
+			labels[i] = d->dir.rows[i].key;
+			v[i] = d->n[1] ? 100.0 * (double)d->dir.rows[i].n[1] / (double)d->n[1] : 0;
+			rdoc_cell_text(tb, d->dir.rows[i].key);
+			rdoc_cell_num(tb, (double)d->dir.rows[i].n[0], 0);
+			rdoc_cell_num(tb, (double)d->dir.rows[i].n[1], 0);
+			rdoc_cell_pct(tb, v[i], 1);
+		}
+		sbuf_reset(&t);
+		sbuf_addf(&t, RL(o, "Avvik etter retning, %s", "Deviations by direction, %s"), d->p->label);
+		so.id = "fig-dir";
+		svg_hbars(&svg, &so, labels, v, d->dir.len, " %", t.buf, NULL);
+		rdoc_figure(doc, t.buf, svg.buf);
+		free(labels);
+		free(v);
+	}
+
+	/* Pareto */
+	rdoc_text(doc, RD_H2, RL(o, "Kategorier", "Categories"));
+	{
+		const char **labels = xmalloc((d->cat.len + 1) * sizeof *labels);
+		long *c = xmalloc((d->cat.len + 1) * sizeof *c);
+		const char *hn[] = { "Kategori", d->vs->label, d->p->label, "Andel", "Kumulativ", NULL };
+		const char *he[] = { "Category", d->vs->label, d->p->label, "Share", "Cumulative", NULL };
+		double cum = 0;
+		size_t nc = 0;
+
+		tb = rdoc_table(doc, "categories", RL(o, "Etter kategori (Pareto)", "By category (Pareto)"),
+				o->lang == REPORT_LANG_EN ? he : hn);
+		for (size_t i = 0; i < d->cat.len; i++) {
+			double share = d->n[1] ? 100.0 * (double)d->cat.rows[i].n[1] / (double)d->n[1] : 0;
+			cum += share;
+			rdoc_cell_text(tb, report_cat_label(o, d->cat.rows[i].key));
+			rdoc_cell_num(tb, (double)d->cat.rows[i].n[0], 0);
+			rdoc_cell_num(tb, (double)d->cat.rows[i].n[1], 0);
+			rdoc_cell_pct(tb, share, 1);
+			rdoc_cell_pct(tb, cum, 1);
+			if (d->cat.rows[i].n[1]) {
+				labels[nc] = report_cat_label(o, d->cat.rows[i].key);
+				c[nc++] = d->cat.rows[i].n[1];
+			}
+		}
+		sbuf_reset(&t);
+		sbuf_reset(&svg);
+		sbuf_addf(&t, RL(o, "Pareto-diagram: avvik etter kategori, %s", "Pareto chart: deviations by category, %s"),
+			  d->p->label);
+		so.id = "fig-pareto";
+		svg_pareto(&svg, &so, labels, c, nc, t.buf, NULL);
+		rdoc_figure(doc, t.buf, svg.buf);
+		free(labels);
+		free(c);
+	}
+
+	/* the monthly run chart */
+	rdoc_text(doc, RD_H2, RL(o, "Utvikling per måned", "Month by month"));
+	sbuf_reset(&t);
+	report_series_text(o, &d->monthly, &t);
+	rdoc_text(doc, RD_P, t.buf);
+	sbuf_reset(&t);
+	sbuf_addf(&t, RL(o, "Seriediagram: avvik per måned, %s", "Run chart: deviations per month, %s"),
+		  d->window.label);
+	report_series_figure(doc, &d->monthly, "fig-run", t.buf);
+
+	/* recurring failures */
+	rdoc_text(doc, RD_H2, RL(o, "Gjengangere", "Recurring failures"));
+	sbuf_reset(&t);
+	sbuf_addf(&t, RL(o, "Kategorier og meldepar som er blant de %d hyppigste i minst tre kvartaler på rad "
+			    "(%zu kvartaler vurdert, %s).",
+			 "Categories and reporter pairs among the %d most frequent in at least three consecutive "
+			 "quarters (%zu quarters considered, %s)."),
+		  o->top > 0 ? o->top : 5, d->n_quarters, d->window.label);
+	rdoc_text(doc, RD_P, t.buf);
+	for (int pass = 0; pass < 2; pass++) {
+		const report_recurring *r = pass ? d->rec_pair : d->rec_cat;
+		size_t n = pass ? d->n_rec_pair : d->n_rec_cat;
+		const char *hn[] = { pass ? "Melder → gjelder" : "Kategori", "Kvartaler på rad", "Fra", "Til",
+				     "Antall", NULL };
+		const char *he[] = { pass ? "Reporter → concerned" : "Category", "Consecutive quarters", "From",
+				     "To", "Count", NULL };
+
+		if (!n) {
+			rdoc_text(doc, RD_P, pass ? RL(o, "Ingen meldepar er gjengangere.", "No recurring pairs.")
+						  : RL(o, "Ingen kategorier er gjengangere.", "No recurring categories."));
+			continue;
+		}
+		tb = rdoc_table(doc, pass ? "recurring_pairs" : "recurring_categories",
+				pass ? RL(o, "Gjengangere: melder og mottaker", "Recurring: reporter and concerned")
+				     : RL(o, "Gjengangere: kategorier", "Recurring: categories"),
+				o->lang == REPORT_LANG_EN ? he : hn);
+		for (size_t i = 0; i < n && i < 8; i++) {
+			sbuf_reset(&t);
+			if (pass)
+				pair_label(o, r[i].key, &t);
+			else
+				sbuf_adds(&t, report_cat_label(o, r[i].key));
+			rdoc_cell_text(tb, t.buf);
+			rdoc_cell_num(tb, r[i].streak, 0);
+			rdoc_cell_text(tb, r[i].first);
+			rdoc_cell_text(tb, r[i].last);
+			rdoc_cell_num(tb, (double)r[i].total, 0);
+		}
+	}
+	if (d->n_rising) {
+		const char *hn[] = { "Kategori", d->vs->label, d->p->label, "Rateforhold", "p", "Signal", NULL };
+		const char *he[] = { "Category", d->vs->label, d->p->label, "Rate ratio", "p", "Signal", NULL };
+
+		tb = rdoc_table(doc, "rising", RL(o, "Økende kategorier", "Rising categories"),
+				o->lang == REPORT_LANG_EN ? he : hn);
+		for (size_t i = 0; i < d->n_rising; i++) {
+			const sm_rising *x = &d->rising[i];
+			rdoc_cell_text(tb, report_cat_label(o, x->category));
+			rdoc_cell_num(tb, (double)x->n[0], 0);
+			rdoc_cell_num(tb, (double)x->n[1], 0);
+			rdoc_cell_num(tb, x->have_test ? x->ps.rate_ratio : NAN, 2);
+			rdoc_cell_num(tb, x->have_test ? x->ps.p_value : NAN, 4);
+			sbuf_reset(&t);
+			if (x->significant)
+				sbuf_adds(&t, RL(o, "signifikant økning", "significant increase"));
+			if (x->shift_up)
+				sbuf_adds(&t, x->significant ? RL(o, "; skift opp", "; shift up")
+							     : RL(o, "skift opp i seriediagrammet", "run-chart shift up"));
+			rdoc_cell_text(tb, t.buf);
+			rdoc_cell_strong(tb);
+		}
+	} else {
+		rdoc_text(doc, RD_P, RL(o, "Ingen kategori øker signifikant, og ingen viser et skift oppover.",
+					"No category rises significantly or shows an upward shift."));
+	}
+
+	/* examples */
+	if (d->n_ex) {
+		rdoc_text(doc, RD_H2, RL(o, "Eksempler fra de største kategoriene", "Examples from the largest categories"));
+		rdoc_text(doc, RD_NOTE, RL(o, "Utdrag av meldingsteksten; fødselsnummer er erstattet med pseudonym.",
+					   "Excerpts of the report text; national identity numbers are pseudonymised."));
+		for (size_t i = 0; i < d->n_ex; i++)
+			for (int k = 0; k < d->ex[i].n; k++) {
+				sbuf_reset(&t);
+				sbuf_addf(&t, "%s, %s, #%lld", report_cat_label(o, d->ex[i].category), d->ex[i].date[k],
+					  (long long)d->ex[i].id[k]);
+				rdoc_quote(doc, d->ex[i].text[k], t.buf);
+			}
+	}
+
+	/* the data */
+	rdoc_text(doc, RD_H2, RL(o, "Datagrunnlag", "Data"));
+	{
+		const char *hn[] = { "Data", "Antall", NULL };
+		const char *he[] = { "Data", "Count", NULL };
+		tb = rdoc_table(doc, "data", RL(o, "Datagrunnlag", "Data"), o->lang == REPORT_LANG_EN ? he : hn);
+		rdoc_cell_text(tb, RL(o, "Meldinger mottatt", "Messages received"));
+		rdoc_cell_num(tb, (double)d->tot.received, 0);
+		rdoc_cell_text(tb, RL(o, "Unike avvik lagret", "Unique deviations stored"));
+		rdoc_cell_num(tb, (double)d->tot.deviations, 0);
+		rdoc_cell_text(tb, RL(o, "Duplikater fjernet", "Duplicates removed"));
+		rdoc_cell_num(tb, (double)d->tot.duplicates, 0);
+		rdoc_cell_text(tb, RL(o, "Hoppet over (ikke avvik)", "Skipped (not deviations)"));
+		rdoc_cell_num(tb, (double)d->tot.skipped, 0);
+		rdoc_cell_text(tb, RL(o, "I karantene", "Quarantined"));
+		rdoc_cell_num(tb, (double)d->tot.quarantined, 0);
+		rdoc_cell_text(tb, RL(o, "Manuelle korreksjoner", "Manual corrections"));
+		rdoc_cell_num(tb, (double)d->tot.overrides, 0);
+	}
+	sbuf_reset(&t);
+	sbuf_addf(&t, RL(o, "Regelsett: commit %s. Ikke talt med: %s. Et avvik telles etter hendelsesdato, "
+			    "ellers meldt dato, ellers mottatt dato.",
+			 "Rules commit %s. Not counted: %s. A deviation counts under its event date, else the "
+			 "date reported, else the date received."),
+		  o->commit, o->exclude && *o->exclude ? o->exclude : "–");
+	rdoc_text(doc, RD_NOTE, t.buf);
+	sbuf_release(&t);
+	sbuf_release(&svg);
+}
+
+static void json_period(sbuf *out, const period *p, long n)
+{
+	sbuf_adds(out, "{\"label\": ");
+	sbuf_add_json_str(out, p->label);
+	sbuf_addf(out, ", \"start\": \"%s\", \"end\": \"%s\", \"months\": %d, \"count\": %ld}", p->start, p->end,
+		  p->months, n);
+}
+
+static void json_recurring(const report_opts *o, sbuf *out, const char *name,
+			   const report_recurring *r, size_t n, int pairs)
+{
+	sbuf_addf(out, ",\n  \"%s\": [", name);
+	for (size_t i = 0; i < n; i++) {
+		sbuf_addf(out, "%s\n    {", i ? "," : "");
+		if (pairs) {
+			const char *tab = strchr(r[i].key, '\t');
+			sbuf a = SBUF_INIT;
+			sbuf_add(&a, r[i].key, tab ? (size_t)(tab - r[i].key) : strlen(r[i].key));
+			sbuf_adds(out, "\"reporter\": ");
+			sbuf_add_json_str(out, a.buf);
+			sbuf_adds(out, ", \"concerned\": ");
+			sbuf_add_json_str(out, tab ? tab + 1 : "");
+			sbuf_adds(out, ", \"label\": ");
+			sbuf_reset(&a);
+			pair_label(o, r[i].key, &a);
+			sbuf_add_json_str(out, a.buf);
+			sbuf_release(&a);
+		} else {
+			sbuf_adds(out, "\"category\": ");
+			sbuf_add_json_str(out, r[i].key);
+			sbuf_adds(out, ", \"label\": ");
+			sbuf_add_json_str(out, report_cat_label(o, r[i].key));
+		}
+		sbuf_addf(out, ", \"streak\": %d, \"first\": \"%s\", \"last\": \"%s\", \"quarters_in_top\": %d,"
+			  " \"total\": %ld, \"current\": %s}", r[i].streak, r[i].first, r[i].last,
+			  r[i].quarters_in_top, r[i].total, r[i].current ? "true" : "false");
+	}
+	sbuf_adds(out, "\n  ]");
+}
+
+static void sm_json(const sm_data *d, sbuf *out)
+{
+	const report_opts *o = d->o;
+
+	sbuf_adds(out, "{\n  \"report\": \"summary\",\n  \"period\": ");
+	json_period(out, d->p, d->n[1]);
+	sbuf_adds(out, ",\n  \"vs\": ");
+	json_period(out, d->vs, d->n[0]);
+	sbuf_adds(out, ",\n  ");
+	report_filter_json(o, out);
+	sbuf_addf(out, ",\n  \"headline\": {\"change\": {\"absolute\": %ld, \"percent\": ", d->n[1] - d->n[0]);
+	report_json_num(out, d->n[0] ? 100.0 * (double)(d->n[1] - d->n[0]) / (double)d->n[0] : NAN);
+	sbuf_adds(out, "}, \"test\": \"exact conditional Poisson test\", \"rate_ratio\": ");
+	report_json_num(out, d->have_test ? d->ps.rate_ratio : NAN);
+	sbuf_adds(out, ", \"ci95\": [");
+	report_json_num(out, d->have_test ? d->ps.ci_low : NAN);
+	sbuf_adds(out, ", ");
+	report_json_num(out, d->have_test ? d->ps.ci_high : NAN);
+	sbuf_adds(out, "], \"p_value\": ");
+	report_json_num(out, d->have_test ? d->ps.p_value : NAN);
+	sbuf_adds(out, "},\n  \"overdispersion\": ");
+	report_dispersion_json(&d->disp, out);
+	sbuf_addf(out, ",\n  \"reporter_share\": {\"kommune_fastlege\": [%ld, %ld], \"unn\": [%ld, %ld],"
+		  " \"other\": [%ld, %ld], \"share\": [", d->share.kf[0], d->share.kf[1], d->share.unn[0],
+		  d->share.unn[1], d->share.other[0], d->share.other[1]);
+	report_json_num(out, d->share.share[0]);
+	sbuf_adds(out, ", ");
+	report_json_num(out, d->share.share[1]);
+	sbuf_adds(out, "], \"ci95\": [[");
+	report_json_num(out, d->share.lo[0]);
+	sbuf_adds(out, ", ");
+	report_json_num(out, d->share.hi[0]);
+	sbuf_adds(out, "], [");
+	report_json_num(out, d->share.lo[1]);
+	sbuf_adds(out, ", ");
+	report_json_num(out, d->share.hi[1]);
+	sbuf_adds(out, "]], \"fisher_p\": ");
+	report_json_num(out, d->share.fisher_p);
+	sbuf_adds(out, "},\n  \"by_direction\": [");
+	for (size_t i = 0; i < d->dir.len; i++) {
+		sbuf_addf(out, "%s\n    {\"direction\": ", i ? "," : "");
+		sbuf_add_json_str(out, d->dir.rows[i].key);
+		sbuf_addf(out, ", \"counts\": [%ld, %ld]}", d->dir.rows[i].n[0], d->dir.rows[i].n[1]);
+	}
+	sbuf_adds(out, "\n  ],\n  \"pareto\": [");
+	{
+		double cum = 0;
+		for (size_t i = 0; i < d->cat.len; i++) {
+			double share = d->n[1] ? 100.0 * (double)d->cat.rows[i].n[1] / (double)d->n[1] : 0;
+			cum += share;
+			sbuf_addf(out, "%s\n    {\"category\": ", i ? "," : "");
+			sbuf_add_json_str(out, d->cat.rows[i].key);
+			sbuf_adds(out, ", \"label\": ");
+			sbuf_add_json_str(out, report_cat_label(o, d->cat.rows[i].key));
+			sbuf_addf(out, ", \"counts\": [%ld, %ld], \"percent\": ", d->cat.rows[i].n[0], d->cat.rows[i].n[1]);
+			report_json_num(out, share);
+			sbuf_adds(out, ", \"cumulative_percent\": ");
+			report_json_num(out, cum);
+			sbuf_addch(out, '}');
+		}
+	}
+	sbuf_adds(out, "\n  ],\n  \"monthly\": {\n    \"range\": {\"start\": ");
+	sbuf_add_json_str(out, d->window.start);
+	sbuf_adds(out, ", \"end\": ");
+	sbuf_add_json_str(out, d->window.end);
+	sbuf_adds(out, "},\n");
+	report_series_json(&d->monthly, out, "    ");
+	sbuf_adds(out, "\n  }");
+	sbuf_addf(out, ",\n  \"recurring_top\": %d, \"recurring_quarters\": %zu", o->top > 0 ? o->top : 5,
+		  d->n_quarters);
+	json_recurring(o, out, "recurring_categories", d->rec_cat, d->n_rec_cat, 0);
+	json_recurring(o, out, "recurring_pairs", d->rec_pair, d->n_rec_pair, 1);
+	sbuf_adds(out, ",\n  \"rising_categories\": [");
+	for (size_t i = 0; i < d->n_rising; i++) {
+		const sm_rising *x = &d->rising[i];
+		sbuf_addf(out, "%s\n    {\"category\": ", i ? "," : "");
+		sbuf_add_json_str(out, x->category);
+		sbuf_addf(out, ", \"counts\": [%ld, %ld], \"rate_ratio\": ", x->n[0], x->n[1]);
+		report_json_num(out, x->have_test ? x->ps.rate_ratio : NAN);
+		sbuf_adds(out, ", \"p_value\": ");
+		report_json_num(out, x->have_test ? x->ps.p_value : NAN);
+		sbuf_addf(out, ", \"significant\": %s, \"shift_up\": %s}", x->significant ? "true" : "false",
+			  x->shift_up ? "true" : "false");
+	}
+	sbuf_adds(out, "\n  ],\n  \"examples\": [");
+	for (size_t i = 0; i < d->n_ex; i++) {
+		sbuf_addf(out, "%s\n    {\"category\": ", i ? "," : "");
+		sbuf_add_json_str(out, d->ex[i].category);
+		sbuf_adds(out, ", \"excerpts\": [");
+		for (int k = 0; k < d->ex[i].n; k++) {
+			sbuf_addf(out, "%s{\"id\": %lld, \"date\": ", k ? ", " : "", (long long)d->ex[i].id[k]);
+			sbuf_add_json_str(out, d->ex[i].date[k]);
+			sbuf_adds(out, ", \"text\": ");
+			sbuf_add_json_str(out, d->ex[i].text[k]);
+			sbuf_addch(out, '}');
+		}
+		sbuf_adds(out, "]}");
+	}
+	sbuf_addf(out, "\n  ],\n  \"data\": {\"received\": %ld, \"deviations\": %ld, \"duplicates\": %ld,"
+		  " \"skipped\": %ld, \"quarantined\": %ld, \"overrides\": %ld}", d->tot.received,
+		  d->tot.deviations, d->tot.duplicates, d->tot.skipped, d->tot.quarantined, d->tot.overrides);
+	sbuf_adds(out, ",\n  \"excluded_categories\": ");
+	sbuf_add_json_str(out, o->exclude ? o->exclude : "");
+	sbuf_adds(out, ",\n  \"rules_commit\": ");
+	sbuf_add_json_str(out, o->commit);
+	sbuf_adds(out, "\n}\n");
+}
+
+int report_summary(store *st, const report_opts *o, const period *p, const period *vs,
+		   FILE *out, sbuf *err)
+{
+	sm_data d;
+	sbuf text = SBUF_INIT, title = SBUF_INIT;
+	int rc = -1;
+
+	memset(&d, 0, sizeof d);
+	d.o = o;
+	d.p = p;
+	d.vs = vs;
+	report_series_init(&d.monthly);
+	if (sm_load(st, &d)) {
+		sbuf_addf(err, "database: %s", store_errmsg(st));
+		goto out;
+	}
+	if (o->format == REPORT_JSON) {
+		sm_json(&d, &text);
+	} else {
+		rdoc doc;
+
+		sbuf_addf(&title, RL(o, "Samhandlingsavvik %s", "Collaboration deviations %s"), p->label);
+		report_filter_title(o, &title);
+		sbuf_addf(&title, RL(o, " – oppsummering (mot %s)", " – summary (against %s)"), vs->label);
+		rdoc_init(&doc, o, title.buf);
+		sm_doc(&doc, &d);
+		rdoc_render(&doc, &text);
+		rdoc_clear(&doc);
+	}
+	rc = report_write(out, &text, err);
+out:
+	sm_free(&d);
+	sbuf_release(&text);
+	sbuf_release(&title);
+	return rc;
+}
