@@ -52,6 +52,8 @@ void classify_org_clear(classify_org *o);
 size_t classify_category_count(const classify_rules *rules);
 const char *classify_category_code(const classify_rules *rules, size_t i);
 const char *classify_category_label(const classify_rules *rules, const char *code); /* bokmål */
+const char *classify_category_label_en(const classify_rules *rules, const char *code);
+const char *classify_category_fsu(const classify_rules *rules, const char *code); /* owning FSU */
 int classify_category_counted(const classify_rules *rules, const char *code); /* 0 for faktura */
 
 /* Runs every example embedded in the rules; prints failures to out.

@@ -1252,6 +1252,20 @@ const char *classify_category_label(const classify_rules *r, const char *code)
 	return c ? c->label : NULL;
 }
 
+const char *classify_category_label_en(const classify_rules *r, const char *code)
+{
+	const classify_category *c = classify_find_cat(r, code);
+
+	return c && c->label_en ? c->label_en : NULL;
+}
+
+const char *classify_category_fsu(const classify_rules *r, const char *code)
+{
+	const classify_category *c = classify_find_cat(r, code);
+
+	return c ? c->fsu : NULL;
+}
+
 int classify_category_counted(const classify_rules *r, const char *code)
 {
 	const classify_category *c = classify_find_cat(r, code);
