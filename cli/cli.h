@@ -10,7 +10,7 @@
 #include "ingest/ingest.h"
 #include "store/store.h"
 
-typedef enum { SOURCE_DIR = 0 } source_type;
+typedef enum { SOURCE_DIR = 0, SOURCE_MAILDIR, SOURCE_MBOX, SOURCE_IMAP } source_type;
 
 typedef struct {
 	char *name;
@@ -19,6 +19,15 @@ typedef struct {
 	ingest_format format;
 	char *file;     /* config file and line of the section, for messages */
 	int line;
+	/* imap */
+	char *url;            /* imaps://host/INBOX */
+	char *user;
+	char *password_file;  /* mode 0600, else refused */
+	char *password_env;   /* or the name of an environment variable */
+	char *ca_file;
+	char *after;          /* "leave", "seen" or "move:FOLDER" */
+	ingest_imap_tls tls;
+	long timeout;         /* seconds; 0 = the default */
 } cli_source;
 
 /* Global settings: defaults, then the config file, then the command line. */

@@ -90,7 +90,8 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 		case 'p': path = optarg; break;
 		case 'f':
 			if (ingest_format_parse(optarg, &fmt)) {
-				log_error("ingest: unknown format '%s' (expected auto, msghead or avvik-xml)", optarg);
+				log_error("ingest: unknown format '%s' (expected auto, msghead, avvik-xml, eml, mbox or maildir)",
+					  optarg);
 				return EXIT_USAGE;
 			}
 			break;

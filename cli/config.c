@@ -101,17 +101,62 @@ static int config_source(config_parse *cp, const char *sname, const char *name, 
 	if (!*value)
 		return config_fail(cp, name, "empty value%s", "");
 	if (!strcmp(name, "type")) {
-		if (strcmp(value, "dir"))
-			return config_fail(cp, name, "unknown source type '%s' (expected dir)", value);
-		src->type = SOURCE_DIR;
+		if (!strcmp(value, "dir"))
+			src->type = SOURCE_DIR;
+		else if (!strcmp(value, "maildir"))
+			src->type = SOURCE_MAILDIR;
+		else if (!strcmp(value, "mbox"))
+			src->type = SOURCE_MBOX;
+		else if (!strcmp(value, "imap"))
+			src->type = SOURCE_IMAP;
+		else
+			return config_fail(cp, name,
+					   "unknown source type '%s' (expected dir, maildir, mbox or imap)", value);
 	} else if (!strcmp(name, "path")) {
 		config_set(&src->path, value);
 	} else if (!strcmp(name, "format")) {
 		if (ingest_format_parse(value, &src->format))
 			return config_fail(cp, name,
-					   "unknown format '%s' (expected auto, msghead or avvik-xml)", value);
+					   "unknown format '%s' (expected auto, msghead, avvik-xml, eml, mbox or maildir)",
+					   value);
+	} else if (!strcmp(name, "url")) {
+		config_set(&src->url, value);
+	} else if (!strcmp(name, "user")) {
+		config_set(&src->user, value);
+	} else if (!strcmp(name, "password_file")) {
+		config_set(&src->password_file, value);
+	} else if (!strcmp(name, "password_env")) {
+		config_set(&src->password_env, value);
+	} else if (!strcmp(name, "ca_file")) {
+		config_set(&src->ca_file, value);
+	} else if (!strcmp(name, "password")) {
+		return config_fail(cp, name,
+				   "passwords are not read from the config%s (expected password_file or password_env)", "");
+	} else if (!strcmp(name, "tls")) {
+		if (!strcmp(value, "required") || !strcmp(value, "starttls"))
+			src->tls = INGEST_IMAP_TLS_REQUIRED;
+		else if (!strcmp(value, "starttls-optional"))
+			src->tls = INGEST_IMAP_TLS_OPTIONAL;
+		else if (!strcmp(value, "none"))
+			src->tls = INGEST_IMAP_TLS_NONE;
+		else
+			return config_fail(cp, name,
+					   "unknown tls '%s' (expected required, starttls-optional or none)", value);
+	} else if (!strcmp(name, "after")) {
+		if (strcmp(value, "leave") && strcmp(value, "seen") &&
+		    !(!strncmp(value, "move:", 5) && value[5]))
+			return config_fail(cp, name,
+					   "unknown after-action '%s' (expected leave, seen or move:FOLDER)", value);
+		config_set(&src->after, value);
+	} else if (!strcmp(name, "timeout")) {
+		char *end;
+		long t = strtol(value, &end, 10);
+		if (*end || t <= 0 || t > 3600)
+			return config_fail(cp, name, "timeout '%s' is not a number of seconds (1..3600)", value);
+		src->timeout = t;
 	} else {
-		return config_fail(cp, name, "unknown key in a source%s (expected type, path, format)", "");
+		return config_fail(cp, name, "unknown key in a source%s (expected type, path, format, url, "
+				   "user, password_file, password_env, ca_file, tls, after, timeout)", "");
 	}
 	return 1;
 }
@@ -157,16 +202,38 @@ int cli_config_load(cli_config *cfg, const char *path, sbuf *err)
 	}
 	for (i = 0; i < cfg->n_sources; i++) {
 		cli_source *s = &cfg->sources[i];
+		static const char *const tname[] = { "dir", "maildir", "mbox", "imap" };
 		if ((int)s->type < 0) {
-			sbuf_addf(err, "%s:%d: type: source '%s' has no type (expected type = dir)",
+			sbuf_addf(err, "%s:%d: type: source '%s' has no type (expected type = dir, maildir, mbox or imap)",
 				  s->file, s->line, s->name);
 			return -1;
 		}
-		if (s->type == SOURCE_DIR && !s->path) {
-			sbuf_addf(err, "%s:%d: path: source '%s' of type dir needs a path", s->file, s->line,
-				  s->name);
+		if (s->type != SOURCE_IMAP && !s->path) {
+			sbuf_addf(err, "%s:%d: path: source '%s' of type %s needs a path", s->file, s->line,
+				  s->name, tname[s->type]);
 			return -1;
 		}
+		if (s->type == SOURCE_IMAP && !s->url) {
+			sbuf_addf(err, "%s:%d: url: source '%s' of type imap needs a url (imaps://host/INBOX)",
+				  s->file, s->line, s->name);
+			return -1;
+		}
+		if (s->type == SOURCE_IMAP && (!s->password_file == !s->password_env)) {
+			sbuf_addf(err, "%s:%d: password_file: source '%s' of type imap needs exactly one of "
+				  "password_file and password_env", s->file, s->line, s->name);
+			return -1;
+		}
+		if (s->type != SOURCE_IMAP && (s->url || s->user || s->password_file || s->password_env ||
+					       s->ca_file || s->after)) {
+			sbuf_addf(err, "%s:%d: url: source '%s' of type %s takes no IMAP keys (url, user, "
+				  "password_file, password_env, ca_file, after)", s->file, s->line, s->name,
+				  tname[s->type]);
+			return -1;
+		}
+		if (s->type == SOURCE_MAILDIR)
+			s->format = INGEST_FORMAT_MAILDIR;
+		else if (s->type == SOURCE_MBOX)
+			s->format = INGEST_FORMAT_MBOX;
 	}
 	return 0;
 }
@@ -195,6 +262,12 @@ void cli_config_clear(cli_config *cfg)
 		free(cfg->sources[i].name);
 		free(cfg->sources[i].path);
 		free(cfg->sources[i].file);
+		free(cfg->sources[i].url);
+		free(cfg->sources[i].user);
+		free(cfg->sources[i].password_file);
+		free(cfg->sources[i].password_env);
+		free(cfg->sources[i].ca_file);
+		free(cfg->sources[i].after);
 	}
 	free(cfg->sources);
 	memset(cfg, 0, sizeof *cfg);

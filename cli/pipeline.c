@@ -33,6 +33,8 @@ static int pipeline_sink(void *ctx, const ingest_item *it)
 			run->file.duplicates++;
 			return 0;
 		}
+		if (rc > 0 && it->parent_sha256 && store_raw_set_parent(run->st, raw_id, it->parent_sha256))
+			break;
 		if (rc > 0)
 			rc = store_deviation_put(run->st, it->record, raw_id, &dev_id);
 		if (rc < 0)
@@ -46,6 +48,8 @@ static int pipeline_sink(void *ctx, const ingest_item *it)
 		rc = store_raw_put(run->st, it->raw_sha256, run->src->name, NULL, "skipped",
 				   it->reason, it->raw, it->raw_len, &raw_id);
 		if (rc < 0)
+			break;
+		if (rc > 0 && it->parent_sha256 && store_raw_set_parent(run->st, raw_id, it->parent_sha256))
 			break;
 		if (rc > 0) {
 			run->file.skipped++;
@@ -126,6 +130,165 @@ static int pipeline_file(void *ctx, const char *path)
 	return 0;
 }
 
+/* ---- IMAP: one transaction per message, the cursor (mailbox,
+ * UIDVALIDITY, last UID) advanced in it; the after-action once committed ---- */
+
+/* The source's cursor keys for a mailbox. */
+static void imap_key(sbuf *k, const char *mailbox, const char *what)
+{
+	sbuf_reset(k);
+	sbuf_addf(k, "imap:%s:%s", mailbox, what);
+}
+
+static uint64_t imap_cursor_u64(store *st, const char *source, const char *key)
+{
+	char *v = store_cursor_get(st, source, key);
+	uint64_t n = v ? strtoull(v, NULL, 10) : 0;
+
+	free(v);
+	return n;
+}
+
+static int imap_cursor_put(store *st, const char *source, const char *key, uint64_t v)
+{
+	char num[32];
+
+	snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+	return store_cursor_put(st, source, key, num);
+}
+
+static int imap_in(const uint64_t *v, size_t n, uint64_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] == x)
+			return 1;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int pipeline_imap(store *st, const cli_source *src, ingest_ctx *ictx, ingest_run *run,
+			 pipeline_counts *out)
+{
+	ingest_imap_opts o;
+	ingest_imap *im = NULL;
+	sbuf err = SBUF_INIT, pw = SBUF_INIT, kv = SBUF_INIT, ku = SBUF_INIT, msg = SBUF_INIT,
+	     origin = SBUF_INIT;
+	uint64_t uidv = 0, old_uidv, last, *uids = NULL, *unseen = NULL;
+	size_t n = 0, n_unseen = 0, i;
+	const char *after = src->after ? src->after : "leave";
+	int rc = 0;
+
+	if (ingest_imap_password(src->password_file, src->password_env, &pw, &err))
+		goto failed;
+	memset(&o, 0, sizeof o);
+	o.source = src->name;
+	o.url = src->url;
+	o.user = src->user;
+	o.password = pw.buf;
+	o.tls = src->tls;
+	o.ca_file = src->ca_file;
+	o.timeout = src->timeout;
+	if (ingest_imap_open(&im, &o, &err))
+		goto failed;
+	/* libcurl has its own copy now */
+	explicit_bzero(pw.buf, pw.len);
+	if (ingest_imap_uidvalidity(im, &uidv, &err))
+		goto failed;
+	imap_key(&kv, ingest_imap_mailbox(im), "uidvalidity");
+	imap_key(&ku, ingest_imap_mailbox(im), "uid");
+	old_uidv = imap_cursor_u64(st, src->name, kv.buf);
+	last = imap_cursor_u64(st, src->name, ku.buf);
+	if (old_uidv && old_uidv != uidv) {
+		/* the server renumbered the mailbox: read it all again; stored
+		 * messages are recognised by Message-ID and content hash */
+		log_warn("source %s: mailbox %s: UIDVALIDITY changed from %llu to %llu: reading the "
+			 "whole mailbox again (messages already stored are not stored twice)",
+			 src->name, ingest_imap_mailbox(im), (unsigned long long)old_uidv,
+			 (unsigned long long)uidv);
+		last = 0;
+	}
+	if (old_uidv != uidv) {
+		if (store_begin(st) || imap_cursor_put(st, src->name, kv.buf, uidv) ||
+		    imap_cursor_put(st, src->name, ku.buf, last) || store_commit(st)) {
+			store_rollback(st);
+			run->db_failed = 1;
+			goto out;
+		}
+	}
+	if (ingest_imap_search(im, last + 1, 0, &uids, &n, &err))
+		goto failed;
+	/* after = leave: fetching sets \Seen, so what was unseen is made so again */
+	if (n && !strcmp(after, "leave") && ingest_imap_search(im, last + 1, 1, &unseen, &n_unseen, &err))
+		goto failed;
+	log_info("source %s: mailbox %s: UIDVALIDITY %llu, %zu new message%s after UID %llu",
+		 src->name, ingest_imap_mailbox(im), (unsigned long long)uidv, n, n == 1 ? "" : "s",
+		 (unsigned long long)last);
+	for (i = 0; i < n; i++) {
+		int too_big = 0;
+
+		out->files++;
+		sbuf_reset(&origin);
+		sbuf_addf(&origin, "%s;UID=%llu", src->url, (unsigned long long)uids[i]);
+		if (ingest_imap_fetch(im, uidv, uids[i], ictx->max_file_size, &msg, &too_big, &err) &&
+		    !too_big)
+			goto failed;
+		memset(&run->file, 0, sizeof run->file);
+		if (store_begin(st)) {
+			run->db_failed = 1;
+			goto out;
+		}
+		if (too_big) {
+			/* kept out, but said so: the cursor moves past it */
+			log_warn("source %s: %s (quarantined)", src->name, err.buf);
+			rc = store_quarantine_put(st, src->name, origin.buf, 0, err.buf, NULL, NULL, 0) < 0;
+			sbuf_reset(&err);
+			run->file.quarantined++;
+		} else {
+			rc = ingest_buffer(ictx, origin.buf, msg.buf, msg.len, INGEST_FORMAT_EML);
+		}
+		if (rc || run->db_failed || imap_cursor_put(st, src->name, ku.buf, uids[i]) ||
+		    store_commit(st)) {
+			store_rollback(st);
+			run->db_failed = 1;
+			goto out;
+		}
+		log_debug("source %s: UID %llu stored", src->name, (unsigned long long)uids[i]);
+		counts_add(out, &run->file);
+		{
+			const char *act = !strcmp(after, "leave")
+				? (imap_in(unseen, n_unseen, uids[i]) ? "unseen" : NULL) : after;
+			if (act && ingest_imap_after(im, uids[i], act, &err)) {
+				log_warn("source %s: %s (the message is stored)", src->name, err.buf);
+				sbuf_reset(&err);
+				out->failed = 1;
+			}
+		}
+	}
+	goto out;
+failed:
+	log_error("source %s: %s", src->name, err.buf);
+	out->failed = 1;
+out:
+	explicit_bzero(pw.buf, pw.len);
+	ingest_imap_close(im);
+	free(uids);
+	free(unseen);
+	sbuf_release(&err);
+	sbuf_release(&pw);
+	sbuf_release(&kv);
+	sbuf_release(&ku);
+	sbuf_release(&msg);
+	sbuf_release(&origin);
+	return run->db_failed ? -1 : 0;
+}
+
 int pipeline_ingest_source(store *st, const cli_source *src, const unsigned char *key,
 			   size_t key_len, pipeline_counts *out)
 {
@@ -144,6 +307,8 @@ int pipeline_ingest_source(store *st, const cli_source *src, const unsigned char
 	ictx.source = src->name;
 	ictx.sink = pipeline_sink;
 	ictx.sink_ctx = &run;
+	if (src->type == SOURCE_IMAP)
+		return pipeline_imap(st, src, &ictx, &run, out);
 	w.run = &run;
 	w.ictx = &ictx;
 	w.total = out;

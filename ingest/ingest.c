@@ -21,7 +21,9 @@
 #define INGEST_HEAD 65536          /* bytes read for detection */
 #define INGEST_WALK_MAX_DEPTH 64
 
-static const char *const ingest_format_names[] = { "auto", "msghead", "avvik-xml" };
+static const char *const ingest_format_names[] = {
+	"auto", "msghead", "avvik-xml", "eml", "mbox", "maildir"
+};
 
 const char *ingest_format_name(ingest_format f)
 {
@@ -45,6 +47,10 @@ int ingest_format_parse(const char *s, ingest_format *out)
 	}
 	if (!strcmp(s, "avvik") || !strcmp(s, "avvikxml") || !strcmp(s, "export")) {
 		*out = INGEST_FORMAT_AVVIK_XML;
+		return 0;
+	}
+	if (!strcmp(s, "email") || !strcmp(s, "e-mail") || !strcmp(s, "mail")) {
+		*out = INGEST_FORMAT_EML;
 		return 0;
 	}
 	return -1;
@@ -312,6 +318,12 @@ int ingest_buffer(const ingest_ctx *ctx, const char *origin, const char *data, s
 		origin = "(buffer)";
 	if (!data)
 		len = 0;
+	if (fmt == INGEST_FORMAT_AUTO)
+		fmt = ingest_email_detect(data, len);
+	if (fmt == INGEST_FORMAT_EML || fmt == INGEST_FORMAT_MAILDIR)
+		return ingest_email_buffer(ctx, origin, data ? data : "", len);
+	if (fmt == INGEST_FORMAT_MBOX)
+		return ingest_mbox_buffer(ctx, origin, data ? data : "", len);
 	if (ingest_precheck(data ? data : "", len > INGEST_HEAD ? INGEST_HEAD : len,
 			    len <= INGEST_HEAD, &why) == 0 && fmt == INGEST_FORMAT_AUTO)
 		fmt = ingest_detect_ex(data, len, origin, &why, &line);
@@ -409,6 +421,26 @@ int ingest_file(const ingest_ctx *ctx, const char *path, ingest_format fmt)
 	if (n < 0)
 		goto fail;
 	sbuf_setlen(&head, (size_t)n);
+	if (fmt == INGEST_FORMAT_AUTO)
+		fmt = ingest_email_detect(head.buf, head.len);
+	if (fmt == INGEST_FORMAT_MBOX) {
+		/* streamed: an mbox may be larger than memory */
+		rc = ingest_mbox_fd(ctx, path, fd);
+		goto out;
+	}
+	if (fmt == INGEST_FORMAT_EML || fmt == INGEST_FORMAT_MAILDIR) {
+		if (ingest_read_all(fd, ingest_max_file_size(ctx), &all) < 0) {
+			char sha[65];
+			if (errno != EFBIG || ingest_sha256_fd(fd, sha) < 0)
+				goto fail;
+			sbuf_addf(&why, "e-mail too large (%lld bytes, limit %zu)",
+				  (long long)st.st_size, ingest_max_file_size(ctx));
+			rc = ingest_quarantine_whole(ctx, path, NULL, 0, sha, 0, why.buf);
+		} else {
+			rc = ingest_email_buffer(ctx, path, all.buf, all.len);
+		}
+		goto out;
+	}
 	if (ingest_precheck(head.buf, head.len, (off_t)head.len >= st.st_size, &why) == 0 &&
 	    fmt == INGEST_FORMAT_AUTO)
 		fmt = ingest_detect_ex(head.buf, head.len, path, &why, &line);
@@ -468,6 +500,22 @@ static int ingest_inside(const char *root, const char *real)
 	return real[n] == '\0' || real[n] == '/' || (n == 1 && root[0] == '/');
 }
 
+/* A directory holding cur/ and new/ directories is a Maildir. */
+static int ingest_is_maildir(const char *dir)
+{
+	sbuf p = SBUF_INIT;
+	struct stat a, b;
+	int yes;
+
+	sbuf_addf(&p, "%s/cur", dir);
+	yes = stat(p.buf, &a) == 0 && S_ISDIR(a.st_mode);
+	sbuf_reset(&p);
+	sbuf_addf(&p, "%s/new", dir);
+	yes = yes && stat(p.buf, &b) == 0 && S_ISDIR(b.st_mode);
+	sbuf_release(&p);
+	return yes;
+}
+
 /* Returns fn's first non-zero value, 0, or -1 when the top directory cannot
  * be read (deeper ones are reported and skipped: the run goes on). */
 static int ingest_walk_dir(const char *root, const char *dir, int depth,
@@ -478,7 +526,7 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth,
 	char **names = NULL;
 	size_t n = 0, cap = 0, i;
 	sbuf child = SBUF_INIT;
-	int rc = 0;
+	int rc = 0, maildir;
 
 	if (depth > INGEST_WALK_MAX_DEPTH) {
 		log_warn("%s: directories nested too deep, not descending", dir);
@@ -502,8 +550,14 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth,
 	}
 	closedir(d);
 	qsort(names, n, sizeof *names, ingest_cmp_names);
+	maildir = ingest_is_maildir(dir);
 	for (i = 0; i < n && !rc; i++) {
 		struct stat st;
+
+		/* a Maildir: messages are in cur/ and new/ only (tmp/ holds
+		 * deliveries in progress; the rest is the server's index) */
+		if (maildir && strcmp(names[i], "cur") && strcmp(names[i], "new"))
+			continue;
 
 		sbuf_reset(&child);
 		sbuf_addf(&child, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);

@@ -12,10 +12,14 @@
 typedef enum {
 	INGEST_FORMAT_AUTO = 0,
 	INGEST_FORMAT_MSGHEAD,      /* KITH MsgHead v1.2 + Dialogmelding 1.0/1.1 */
-	INGEST_FORMAT_AVVIK_XML     /* the avvik export XML (schema/avvik-export.xsd) */
+	INGEST_FORMAT_AVVIK_XML,    /* the avvik export XML (schema/avvik-export.xsd) */
+	INGEST_FORMAT_EML,          /* one e-mail message (RFC 5322 + MIME) */
+	INGEST_FORMAT_MBOX,         /* many e-mail messages in one mbox file */
+	INGEST_FORMAT_MAILDIR       /* a Maildir: the messages in cur/ and new/ */
 } ingest_format;
 
-const char *ingest_format_name(ingest_format f);           /* "auto", "msghead", "avvik-xml" */
+/* "auto", "msghead", "avvik-xml", "eml", "mbox", "maildir" */
+const char *ingest_format_name(ingest_format f);
 int ingest_format_parse(const char *s, ingest_format *out); /* 0 ok, -1 unknown */
 
 /* What a parser hands to the sink for each thing it found. */
@@ -33,6 +37,9 @@ typedef struct {
 	char raw_sha256[65];     /* hex sha256 of raw */
 	const char *reason;      /* SKIPPED/QUARANTINE: "file:line: what was expected" */
 	long line;               /* line in origin where the item starts/failed; 0 unknown */
+	/* hex sha256 of the message this one came inside (an e-mail carrying
+	 * an XML attachment), already handed to the sink; NULL when none */
+	const char *parent_sha256;
 } ingest_item;
 
 /* The sink returns 0 to go on, non-zero to stop the parse (it is then
@@ -65,9 +72,65 @@ ingest_format ingest_detect(const char *data, size_t len);
 
 /* Calls fn for every regular file under path (path itself when it is a
  * file), in sorted order so runs are reproducible; hidden files and
- * directories are skipped.  Stops and returns fn's value when non-zero;
+ * directories are skipped.  In a Maildir (a directory holding cur/ and
+ * new/) only the messages in cur/ and new/ are visited: tmp/ holds
+ * deliveries in progress, the rest is the mail server's index.  Stops and returns fn's value when non-zero;
  * -1 with errno when path cannot be read. */
 int ingest_walk(const char *path, int (*fn)(void *ctx, const char *file), void *ctx);
+
+/* ---- e-mail (email.c, imap.c) ----
+ * An e-mail is one deviation: reporter, concerned unit, event date and
+ * description from a form-style body ("Meldende enhet: ..."), else the
+ * sender's address and signature; ext_id = Message-ID.  An e-mail carrying
+ * a KITH MsgHead or avvik export XML attachment is handed to the sink as
+ * SKIPPED ("carries attached messages") and each attachment is parsed as
+ * such, its items pointing back to the e-mail by parent_sha256. */
+
+/* EML or MBOX when data looks like an e-mail or an mbox file (header lines
+ * or a "From " line at the start); AUTO otherwise. */
+ingest_format ingest_email_detect(const char *data, size_t len);
+
+/* IMAP (libcurl).  Every call names the source in err; the password never
+ * appears in a message. */
+typedef enum {
+	INGEST_IMAP_TLS_REQUIRED = 0,   /* imaps://, or imap:// with STARTTLS required */
+	INGEST_IMAP_TLS_OPTIONAL,       /* imap://: STARTTLS when offered */
+	INGEST_IMAP_TLS_NONE            /* imap:// in the clear (loopback, tests) */
+} ingest_imap_tls;
+
+typedef struct {
+	const char *source;     /* source name, for messages */
+	const char *url;        /* imaps://host[:port]/MAILBOX or imap://... */
+	const char *user;
+	const char *password;
+	ingest_imap_tls tls;
+	const char *ca_file;    /* CA bundle to verify the server with; NULL = system's */
+	long timeout;           /* seconds for connecting and for a stalled transfer; 0 = 60 */
+} ingest_imap_opts;
+
+typedef struct ingest_imap ingest_imap;
+
+/* Connects lazily: open only checks the options.  0 ok, -1 with err. */
+int ingest_imap_open(ingest_imap **out, const ingest_imap_opts *o, sbuf *err);
+void ingest_imap_close(ingest_imap *im);
+/* The mailbox name (decoded from the URL). */
+const char *ingest_imap_mailbox(const ingest_imap *im);
+/* STATUS: the mailbox's UIDVALIDITY.  0 ok, -1 with err. */
+int ingest_imap_uidvalidity(ingest_imap *im, uint64_t *out, sbuf *err);
+/* UID SEARCH UID from:* (UNSEEN with unseen != 0): the UIDs >= from in
+ * ascending order (caller frees *uids). */
+int ingest_imap_search(ingest_imap *im, uint64_t from, int unseen, uint64_t **uids, size_t *n,
+		       sbuf *err);
+/* The message with that UID, checked against uidvalidity.  max caps its
+ * size (0: the ingest default, 32 MiB); a larger one fails with *too_big set. */
+int ingest_imap_fetch(ingest_imap *im, uint64_t uidvalidity, uint64_t uid, size_t max,
+		      sbuf *out, int *too_big, sbuf *err);
+/* After the commit: "seen" sets \Seen, "unseen" clears it (after = leave:
+ * as it was), "move:FOLDER" moves it. */
+int ingest_imap_after(ingest_imap *im, uint64_t uid, const char *action, sbuf *err);
+/* Reads the password from file (refused when group or others may read it)
+ * or from the environment variable env.  0 ok, -1 with err. */
+int ingest_imap_password(const char *file, const char *env, sbuf *out, sbuf *err);
 
 /* ---- privacy ---- */
 /* Fødselsnummer, D- and H-numbers (incl. synthetic test numbers and the 2032

@@ -106,4 +106,31 @@ int ingest_avvikxml_buffer(const ingest_ctx *ctx, const char *origin, const char
 /* fd is a regular file open for reading, at any offset. */
 int ingest_avvikxml_fd(const ingest_ctx *ctx, const char *origin, int fd);
 
+/* e-mail (email.c): one message in memory; an mbox read as a stream from
+ * fd (each message read on its own, capped by ingest_max_file_size) or
+ * from memory. */
+int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *data, size_t len);
+int ingest_mbox_fd(const ingest_ctx *ctx, const char *origin, int fd);
+int ingest_mbox_buffer(const ingest_ctx *ctx, const char *origin, const char *data, size_t len);
+/* Plain text of an HTML document (libxml2's HTML parser, no network). */
+void ingest_html_text(const char *html, size_t len, sbuf *out);
+/* Bytes in charset (NULL: undeclared) to valid UTF-8: valid UTF-8 is taken
+ * as it is whatever the label says, else the declared charset, else
+ * Windows-1252 (a superset of ISO-8859-1 in what mail really holds). */
+void ingest_to_utf8(const char *data, size_t len, const char *charset, sbuf *out);
+
+/* A form-style body: what the labelled lines said.  Strings are owned
+ * (NULL when absent); text is the description, or the body with the form
+ * and patient lines taken out. */
+typedef struct {
+	char *reporter, *reporter_unit, *concerned, *concerned_unit;
+	char *event_date;        /* normalised YYYY-MM-DD */
+	char *subject, *category, *severity;
+	char *text;
+	char *patient;           /* what a Pasient/Fødselsnummer line said: never stored */
+	int n_fields;            /* labelled lines recognised */
+} ingest_form;
+void ingest_form_parse(const char *body, ingest_form *f);
+void ingest_form_clear(ingest_form *f);
+
 #endif

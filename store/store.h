@@ -123,6 +123,14 @@ int store_deviation_get(store *st, int64_t id, avvik_record *out);
 int store_class_get(store *st, int64_t id, const char *commit, avvik_class *out, char **at);
 
 /* ---- source cursors: IMAP UIDVALIDITY/UID, HTTP ETag/since (store/cursor.c) ---- */
+/* A source's position, written in the transaction of the messages it
+ * covers.  store_cursor_get returns a malloc'd copy, NULL when unset. */
+char *store_cursor_get(store *st, const char *source, const char *key);
+int store_cursor_put(store *st, const char *source, const char *key, const char *value);
+/* A raw message that came inside another (an e-mail's XML attachment):
+ * links raw_id to the raw message with parent_sha256.  0 ok (also when the
+ * parent is not stored), -1 error. */
+int store_raw_set_parent(store *st, int64_t raw_id, const char *parent_sha256);
 
 /* ---- report queries beyond store_count (store/query.c) ---- */
 /* A filter on the effective classification (overrides applied).  NULL

@@ -1,0 +1,471 @@
+/*
+ * test_email.c - e-mail to deviation records (ingest/email.c): charsets and
+ * transfer encodings checked byte for byte for æøå, RFC 2047, HTML-only
+ * bodies, multipart/alternative, the form parser and its variants, XML
+ * attachments, mbox splitting and ">From " quoting, broken MIME.
+ * Fixtures come from $AVVIK_SRC/fixtures/email (default ./fixtures/email).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ingest/ingest_int.h"
+
+static const unsigned char test_key[] = "email-test-key";
+
+/* æøå ÆØÅ in UTF-8, written as bytes so the test does not depend on how
+ * this file is saved */
+#define AE "\xC3\xA6"
+#define OE "\xC3\xB8"
+#define AA "\xC3\xA5"
+
+typedef struct {
+	ingest_item_kind kind;
+	avvik_record rec;
+	char *reason;
+	char *parent;
+	char raw_sha256[65];
+} got;
+
+typedef struct {
+	got items[16];
+	size_t n;
+} coll;
+
+static int collect(void *ctx, const ingest_item *it)
+{
+	coll *c = ctx;
+	got *g;
+
+	assert_true(c->n < 16);
+	g = &c->items[c->n++];
+	memset(g, 0, sizeof *g);
+	avvik_record_init(&g->rec);
+	g->kind = it->kind;
+	g->reason = it->reason ? xstrdup(it->reason) : NULL;
+	g->parent = it->parent_sha256 ? xstrdup(it->parent_sha256) : NULL;
+	memcpy(g->raw_sha256, it->raw_sha256, 65);
+	if (it->kind == INGEST_ITEM_DEVIATION) {
+		g->rec = *it->record;
+		avvik_record_init(it->record);
+	}
+	return 0;
+}
+
+static void coll_clear(coll *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		avvik_record_clear(&c->items[i].rec);
+		free(c->items[i].reason);
+		free(c->items[i].parent);
+	}
+	c->n = 0;
+}
+
+static void ctx_init(ingest_ctx *ctx, coll *c)
+{
+	memset(ctx, 0, sizeof *ctx);
+	memset(c, 0, sizeof *c);
+	ctx->hmac_key = test_key;
+	ctx->hmac_key_len = sizeof test_key - 1;
+	ctx->source = "test";
+	ctx->sink = collect;
+	ctx->sink_ctx = c;
+}
+
+static void fixture(sbuf *path, const char *name)
+{
+	const char *src = getenv("AVVIK_SRC");
+
+	sbuf_reset(path);
+	sbuf_addf(path, "%s/fixtures/email/%s", src ? src : ".", name);
+}
+
+/* Parses one fixture file; returns how many items came. */
+static size_t parse(const char *name, coll *c)
+{
+	ingest_ctx ctx;
+	sbuf p = SBUF_INIT;
+
+	ctx_init(&ctx, c);
+	fixture(&p, name);
+	assert_int_equal(ingest_file(&ctx, p.buf, INGEST_FORMAT_AUTO), 0);
+	sbuf_release(&p);
+	return c->n;
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	if (!hay || !strstr(hay, needle))
+		fail_msg("expected '%s' in '%s'", needle, hay ? hay : "(null)");
+}
+
+static void test_latin1_qp_form(void **state)
+{
+	coll c;
+	avvik_record *r;
+
+	(void)state;
+	assert_int_equal(parse("latin1-qp-form.eml", &c), 1);
+	assert_int_equal(c.items[0].kind, INGEST_ITEM_DEVIATION);
+	r = &c.items[0].rec;
+	assert_string_equal(r->ext_id, "20240305142000.4711@tromso.kommune.no");
+	assert_string_equal(r->channel, "email");
+	/* RFC 2047 Q, ISO-8859-1, folded over two encoded words */
+	assert_string_equal(r->subject,
+			    "Avviksmelding: epikrise mangler ved utskrivning fra Medisinsk avdeling " AE OE AA);
+	assert_string_equal(r->reporter.name, "Hjemmesykepleien sone 2, Troms" OE " kommune");
+	assert_string_equal(r->concerned.name, "Medisinsk avdeling, UNN Troms" OE);
+	assert_string_equal(r->event_date, "2024-03-05");
+	assert_string_equal(r->reported_at, "2024-03-05T14:20:00");
+	/* QP-decoded Latin-1 text, the fødselsnummer scrubbed */
+	assert_contains(r->text, "Hjemmesykepleien m" AA "tte ringe avdelingen for " AA " f" AA " vite");
+	assert_contains(r->text, "[pasient:");
+	assert_null(strstr(r->text, "15720255178"));
+	coll_clear(&c);
+}
+
+static void test_cp1252_undeclared(void **state)
+{
+	coll c;
+	avvik_record *r;
+
+	(void)state;
+	assert_int_equal(parse("cp1252-undeclared.eml", &c), 1);
+	r = &c.items[0].rec;
+	/* no charset, 8-bit: Windows-1252, so the en dash and guillemets survive */
+	assert_contains(r->text, "henvisning \xE2\x80\x93 \xC2\xABingen beskjed\xC2\xBB");
+	assert_contains(r->text, "pr" OE "vesvar");
+	assert_contains(r->text, "f" OE "r neste dag");
+	assert_string_equal(r->reporter.name, "Legevakten i Harstad kommune");
+	assert_string_equal(r->concerned.name, "UNN Harstad, Akuttmottaket");   /* "Gjelder:" */
+	assert_string_equal(r->event_date, "2023-11-12");                    /* "Hendelsesdato:" */
+	coll_clear(&c);
+}
+
+static void test_html_only(void **state)
+{
+	coll c;
+	avvik_record *r;
+
+	(void)state;
+	assert_int_equal(parse("html-only-base64.eml", &c), 1);
+	r = &c.items[0].rec;
+	/* RFC 2047 B, UTF-8 */
+	assert_string_equal(r->subject, "Avvik: sen epikrise, feil dose \xE2\x80\x93 fastlege");
+	assert_string_equal(r->reporter.name, "Storgata legekontor, Harstad");
+	assert_string_equal(r->concerned.name, "UNN Harstad, Medisinsk poliklinikk");
+	assert_string_equal(r->event_date, "2024-01-18");
+	/* entities decoded, script and style dropped, <br> a line break */
+	assert_contains(r->text, "Epikrise fra poliklinikken kom f" OE "rst etter tre uker.\nFastlegen");
+	assert_contains(r->text, "Marevan \xE2\x80\x93 pasienten");
+	assert_null(strstr(r->text, "alert"));
+	assert_null(strstr(r->text, "color"));
+	coll_clear(&c);
+}
+
+static void test_alternative_nynorsk(void **state)
+{
+	coll c;
+	avvik_record *r;
+
+	(void)state;
+	assert_int_equal(parse("alternative-nynorsk.eml", &c), 1);
+	r = &c.items[0].rec;
+	assert_string_equal(r->reporter.name, "Heimesjukepleia, Lyngen kommune");   /* Meldande eining */
+	assert_string_equal(r->concerned.name, "UNN Troms" OE ", Nevrologisk avdeling"); /* Gjeld eining */
+	assert_string_equal(r->event_date, "2024-04-03");                         /* "3. april 2024" */
+	assert_contains(r->text, "Pasienten vart utskriven");                      /* Skildring */
+	assert_null(strstr(r->text, "HTML-versjonen"));    /* text/plain preferred */
+	coll_clear(&c);
+}
+
+static void test_wrong_charset_and_signature(void **state)
+{
+	coll c;
+	avvik_record *r;
+
+	(void)state;
+	assert_int_equal(parse("wrong-charset.eml", &c), 1);
+	r = &c.items[0].rec;
+	/* labelled ISO-8859-1 but UTF-8: the bytes win, no mojibake */
+	assert_contains(r->text, "Bl" AA "b" AE "rsyltet" OE "y, " AE OE AA " \xC3\x86\xC3\x98\xC3\x85.");
+	assert_null(strstr(r->text, "\xC3\x83"));
+	/* no form: the sender's address, the signature's organisation */
+	assert_string_equal(r->reporter.name, "sykepleier@senja.kommune.no");
+	assert_string_equal(r->reporter.unit, "Senja kommune");
+	assert_null(strstr(r->text, "Sykehjemmet p" AA " Finnsnes\nSenja"));   /* signature cut */
+	coll_clear(&c);
+}
+
+static void test_raw_8bit_header(void **state)
+{
+	coll c;
+	avvik_record *r;
+
+	(void)state;
+	assert_int_equal(parse("raw8bit-header.eml", &c), 1);
+	r = &c.items[0].rec;
+	assert_string_equal(r->subject, "Pr" OE "vesvar ikke mottatt fra sykehuset i Troms" OE);
+	assert_string_equal(r->reporter.name, "hjemmetjenesten@malselv.kommune.no");
+	assert_string_equal(r->reporter.unit, "M" AA "lselv kommune");   /* the organisation line first */
+	assert_string_equal(r->concerned.name, "UNN");     /* named in the text */
+	coll_clear(&c);
+}
+
+static void test_xml_attachment(void **state)
+{
+	coll c;
+
+	(void)state;
+	assert_int_equal(parse("msghead-attachment.eml", &c), 2);
+	assert_int_equal(c.items[0].kind, INGEST_ITEM_SKIPPED);
+	assert_contains(c.items[0].reason, "carries 1 attached message");
+	assert_int_equal(c.items[1].kind, INGEST_ITEM_DEVIATION);
+	assert_string_equal(c.items[1].rec.channel, "msghead");
+	assert_contains(c.items[1].rec.origin, "msghead-attachment.eml[dialogmelding.xml]");
+	/* linked to the mail it came in */
+	assert_non_null(c.items[1].parent);
+	assert_string_equal(c.items[1].parent, c.items[0].raw_sha256);
+	coll_clear(&c);
+}
+
+static void test_no_message_id(void **state)
+{
+	coll c;
+
+	(void)state;
+	assert_int_equal(parse("no-message-id.eml", &c), 1);
+	assert_int_equal(strncmp(c.items[0].rec.ext_id, "email:", 6), 0);
+	assert_int_equal(strlen(c.items[0].rec.ext_id), 6 + 32);
+	coll_clear(&c);
+}
+
+static void test_mbox(void **state)
+{
+	coll c;
+
+	(void)state;
+	assert_int_equal(parse("postmottak.mbox", &c), 3);
+	assert_string_equal(c.items[0].rec.ext_id, "mbox-1@tromso.kommune.no");
+	assert_string_equal(c.items[1].rec.ext_id, "mbox-2@karlsoy.kommune.no");
+	assert_string_equal(c.items[2].rec.ext_id, "mbox-3@storgata-legekontor.no");
+	/* mboxrd quoting undone: one '>' less */
+	assert_contains(c.items[1].rec.text, "\n>From the ward");
+	assert_contains(c.items[1].rec.text, "\n>>From here");
+	assert_contains(c.items[0].rec.origin, "postmottak.mbox: message 1");
+	/* the same message as an .eml is the same content */
+	coll_clear(&c);
+}
+
+static int walk_count(void *ctx, const char *file)
+{
+	(void)file;
+	(*(int *)ctx)++;
+	return strstr(file, "/tmp/") ? 99 : 0;
+}
+
+static void test_maildir_tmp_skipped(void **state)
+{
+	sbuf p = SBUF_INIT;
+	int n = 0;
+
+	(void)state;
+	fixture(&p, "maildir");
+	assert_int_equal(ingest_walk(p.buf, walk_count, &n), 0);
+	assert_int_equal(n, 2);
+	sbuf_release(&p);
+}
+
+static void test_broken_mime(void **state)
+{
+	coll c;
+
+	(void)state;
+	/* an unclosed boundary: the part that is there is read */
+	assert_int_equal(parse("bad/unclosed-boundary.eml", &c), 1);
+	assert_int_equal(c.items[0].kind, INGEST_ITEM_DEVIATION);
+	assert_contains(c.items[0].rec.text, "Epikrisen kom aldri til Narvik kommune.");
+	coll_clear(&c);
+	/* NUL bytes: out of the text, the rest intact */
+	assert_int_equal(parse("bad/nul-bytes.eml", &c), 1);
+	assert_contains(c.items[0].rec.text, "Tekst med NUL");
+	assert_contains(c.items[0].rec.text, AE OE AA ".");
+	coll_clear(&c);
+	/* no blank line after the header: still mail, not "not XML" */
+	assert_int_equal(parse("bad/no-blank-line.eml", &c), 1);
+	assert_int_not_equal(c.items[0].kind, INGEST_ITEM_QUARANTINE);
+	coll_clear(&c);
+}
+
+/* Thousands of nested multiparts: bounded depth, no crash, the record kept. */
+static void test_deep_nesting(void **state)
+{
+	coll c;
+	ingest_ctx ctx;
+	sbuf m = SBUF_INIT;
+	int i, depth = 3000;
+
+	(void)state;
+	ctx_init(&ctx, &c);
+	sbuf_adds(&m, "From: x@narvik.kommune.no\nSubject: Dyp\nMessage-ID: <deep@x>\nMIME-Version: 1.0\n"
+		      "Content-Type: multipart/mixed; boundary=\"b0\"\n\n");
+	for (i = 0; i < depth; i++)
+		sbuf_addf(&m, "--b%d\nContent-Type: multipart/mixed; boundary=\"b%d\"\n\n", i, i + 1);
+	sbuf_addf(&m, "--b%d\nContent-Type: text/plain\n\ninnerst\n", depth);
+	assert_int_equal(ingest_buffer(&ctx, "deep.eml", m.buf, m.len, INGEST_FORMAT_AUTO), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.items[0].kind, INGEST_ITEM_DEVIATION);
+	assert_string_equal(c.items[0].rec.subject, "Dyp");
+	coll_clear(&c);
+	sbuf_release(&m);
+}
+
+/* A huge part: the text kept is capped, the message still stored. */
+static void test_huge_part(void **state)
+{
+	coll c;
+	ingest_ctx ctx;
+	sbuf m = SBUF_INIT;
+	size_t i;
+
+	(void)state;
+	ctx_init(&ctx, &c);
+	sbuf_adds(&m, "From: x@narvik.kommune.no\nSubject: Stor\nMessage-ID: <huge@x>\n"
+		      "Content-Type: text/plain; charset=utf-8\n\n");
+	for (i = 0; i < 40000; i++)
+		sbuf_adds(&m, "Epikrise mangler, linje med tekst " AE OE AA "\n");
+	assert_int_equal(ingest_buffer(&ctx, "huge.eml", m.buf, m.len, INGEST_FORMAT_EML), 0);
+	assert_int_equal(c.n, 1);
+	assert_true(strlen(c.items[0].rec.text) < ((size_t)1 << 20) + 200);
+	assert_contains(c.items[0].rec.text, "[tekst avkortet ved 1 MiB]");
+	assert_true(utf8_valid(c.items[0].rec.text, strlen(c.items[0].rec.text)));
+	coll_clear(&c);
+	/* over the message limit: quarantined with the reason */
+	ctx.max_file_size = 1000;
+	assert_int_equal(ingest_buffer(&ctx, "huge.eml", m.buf, m.len, INGEST_FORMAT_EML), 0);
+	assert_int_equal(c.items[0].kind, INGEST_ITEM_QUARANTINE);
+	assert_contains(c.items[0].reason, "huge.eml: e-mail too large");
+	coll_clear(&c);
+	sbuf_release(&m);
+}
+
+static void test_form_parser(void **state)
+{
+	ingest_form f;
+
+	(void)state;
+	ingest_form_parse("MELDENDE  ENHET :  Legevakt, Narvik kommune\n"
+			  "  Gjelder enhet: UNN Narvik\n"
+			  "Dato for hendelse: 5.3.2024 kl 14:20\n"
+			  "Pasient: Ola Testesen, f.nr 15720255178\n"
+			  "Kategori: Legemidler\n"
+			  "Beskrivelse: Første linje.\nAndre linje.\n\n-- \nsignatur\n", &f);
+	assert_string_equal(f.reporter, "Legevakt, Narvik kommune");
+	assert_string_equal(f.concerned, "UNN Narvik");
+	assert_string_equal(f.event_date, "2024-03-05");
+	assert_string_equal(f.category, "Legemidler");
+	assert_non_null(f.patient);
+	assert_string_equal(f.text, "F" OE "rste linje.\nAndre linje.");
+	assert_int_equal(f.n_fields, 6);
+	ingest_form_clear(&f);
+
+	/* Avsender/Hendelsesdato variants; a label alone on its line */
+	ingest_form_parse("Avsender:\nHjemmetjenesten, Senja kommune\nHendelsesdato: 2023-12-24\n"
+			  "Vanlig tekst her.\n", &f);
+	assert_string_equal(f.reporter, "Hjemmetjenesten, Senja kommune");
+	assert_string_equal(f.event_date, "2023-12-24");
+	assert_string_equal(f.text, "Vanlig tekst her.");
+	ingest_form_clear(&f);
+
+	/* nothing form-like: the whole body is the text */
+	ingest_form_parse("Hei, vi fikk ingen epikrise.\nMvh", &f);
+	assert_int_equal(f.n_fields, 0);
+	assert_null(f.reporter);
+	assert_string_equal(f.text, "Hei, vi fikk ingen epikrise.\nMvh");
+	ingest_form_clear(&f);
+}
+
+static void test_patient_line(void **state)
+{
+	coll c;
+	ingest_ctx ctx;
+	const char *m = "From: a@bardu.kommune.no\nSubject: Om Testesen\nMessage-ID: <pt@x>\n"
+			"Content-Type: text/plain; charset=utf-8\n\n"
+			"Meldende enhet: Bardu kommune\nPasient: Kari Testesen 15720255178\n"
+			"Beskrivelse: Testesen fikk ikke medisinene sine.\n";
+
+	(void)state;
+	ctx_init(&ctx, &c);
+	assert_int_equal(ingest_buffer(&ctx, "pt.eml", m, strlen(m), INGEST_FORMAT_AUTO), 0);
+	assert_int_equal(c.items[0].rec.patient_related, 1);
+	assert_non_null(c.items[0].rec.patient_key);
+	assert_string_equal(c.items[0].rec.text, "[pasientnavn] fikk ikke medisinene sine.");
+	assert_string_equal(c.items[0].rec.subject, "Om [pasientnavn]");
+	coll_clear(&c);
+}
+
+static void test_to_utf8(void **state)
+{
+	sbuf o = SBUF_INIT;
+
+	(void)state;
+	ingest_to_utf8("\xE6\xF8\xE5\xC6\xD8\xC5", 6, "iso-8859-1", &o);
+	assert_string_equal(o.buf, AE OE AA "\xC3\x86\xC3\x98\xC3\x85");
+	sbuf_reset(&o);
+	ingest_to_utf8("\x96\x93x\x94", 4, "windows-1252", &o);
+	assert_string_equal(o.buf, "\xE2\x80\x93\xE2\x80\x9Cx\xE2\x80\x9D");
+	sbuf_reset(&o);
+	ingest_to_utf8("\xE6\xF8\xE5", 3, "iso-8859-15", &o);   /* through iconv */
+	assert_string_equal(o.buf, AE OE AA);
+	sbuf_reset(&o);
+	ingest_to_utf8("a\0b", 3, "utf-8", &o);                /* NUL out */
+	assert_int_equal(o.len, 3);
+	assert_null(memchr(o.buf, '\0', o.len));
+	sbuf_release(&o);
+}
+
+static void test_detect(void **state)
+{
+	(void)state;
+	assert_int_equal(ingest_email_detect("From x@y Mon Jan  1 00:00:00 2024\nFrom: x\n", 41),
+			 INGEST_FORMAT_MBOX);
+	assert_int_equal(ingest_email_detect("Subject: a\nFrom: b\n\nbody", 24), INGEST_FORMAT_EML);
+	assert_int_equal(ingest_email_detect("<?xml version=\"1.0\"?><a/>", 25), INGEST_FORMAT_AUTO);
+	assert_int_equal(ingest_email_detect("Note: just text\nand more\n", 25), INGEST_FORMAT_AUTO);
+	assert_int_equal(ingest_format_parse("maildir", &(ingest_format){ 0 }), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_latin1_qp_form),
+		cmocka_unit_test(test_cp1252_undeclared),
+		cmocka_unit_test(test_html_only),
+		cmocka_unit_test(test_alternative_nynorsk),
+		cmocka_unit_test(test_wrong_charset_and_signature),
+		cmocka_unit_test(test_raw_8bit_header),
+		cmocka_unit_test(test_xml_attachment),
+		cmocka_unit_test(test_no_message_id),
+		cmocka_unit_test(test_mbox),
+		cmocka_unit_test(test_maildir_tmp_skipped),
+		cmocka_unit_test(test_broken_mime),
+		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_huge_part),
+		cmocka_unit_test(test_form_parser),
+		cmocka_unit_test(test_patient_line),
+		cmocka_unit_test(test_to_utf8),
+		cmocka_unit_test(test_detect),
+	};
+
+	log_set_level(LOG_LVL_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
