@@ -19,6 +19,23 @@ typedef struct {
 	int db_failed;
 } ingest_run;
 
+/* Quarantines the item's bytes with reason: 0 done, -1 database error. */
+static int pipeline_quarantine(ingest_run *run, const ingest_item *it, const char *reason)
+{
+	int rc = store_quarantine_put(run->st, run->src->name, NULL, it->line, reason,
+				      it->raw_sha256, it->raw, it->raw_len);
+
+	if (rc < 0)
+		return -1;
+	if (rc > 0) {
+		run->file.quarantined++;
+		log_warn("%s (quarantined)", reason);
+	} else {
+		log_info("%s (already in quarantine)", reason);
+	}
+	return 0;
+}
+
 static int pipeline_sink(void *ctx, const ingest_item *it)
 {
 	ingest_run *run = ctx;
@@ -27,6 +44,19 @@ static int pipeline_sink(void *ctx, const ingest_item *it)
 
 	switch (it->kind) {
 	case INGEST_ITEM_DEVIATION:
+		/* A report with no date cannot be counted in any period. */
+		if (!avvik_record_count_date(it->record)) {
+			sbuf why = SBUF_INIT;
+			sbuf_addf(&why, "%s: %s: no date to count it under (expected an event date, "
+				  "a reported date or a received date)",
+				  it->record->origin ? it->record->origin : "?",
+				  it->record->ext_id ? it->record->ext_id : "message");
+			rc = pipeline_quarantine(run, it, why.buf);
+			sbuf_release(&why);
+			if (rc < 0)
+				break;
+			return 0;
+		}
 		rc = store_raw_put(run->st, it->raw_sha256, run->src->name, it->record->origin,
 				   "deviation", NULL, it->raw, it->raw_len, &raw_id);
 		if (rc == 0) {
@@ -59,16 +89,8 @@ static int pipeline_sink(void *ctx, const ingest_item *it)
 		}
 		return 0;
 	case INGEST_ITEM_QUARANTINE:
-		rc = store_quarantine_put(run->st, run->src->name, NULL, it->line, it->reason,
-					  it->raw_sha256, it->raw, it->raw_len);
-		if (rc < 0)
+		if (pipeline_quarantine(run, it, it->reason))
 			break;
-		if (rc > 0) {
-			run->file.quarantined++;
-			log_warn("%s (quarantined)", it->reason);
-		} else {
-			log_info("%s (already in quarantine)", it->reason);
-		}
 		return 0;
 	}
 	run->db_failed = 1;

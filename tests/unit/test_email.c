@@ -270,7 +270,7 @@ static int walk_count(void *ctx, const char *file)
 {
 	(void)file;
 	(*(int *)ctx)++;
-	return strstr(file, "/tmp/") ? 99 : 0;
+	return strstr(file, "/maildir/tmp/") ? 99 : 0;
 }
 
 static void test_maildir_tmp_skipped(void **state)
