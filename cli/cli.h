@@ -10,7 +10,7 @@
 #include "ingest/ingest.h"
 #include "store/store.h"
 
-typedef enum { SOURCE_DIR = 0, SOURCE_MAILDIR, SOURCE_MBOX, SOURCE_IMAP } source_type;
+typedef enum { SOURCE_DIR = 0, SOURCE_MAILDIR, SOURCE_MBOX, SOURCE_IMAP, SOURCE_HTTP } source_type;
 
 typedef struct {
 	char *name;
@@ -28,6 +28,13 @@ typedef struct {
 	char *after;          /* "leave", "seen" or "move:FOLDER" */
 	ingest_imap_tls tls;
 	long timeout;         /* seconds; 0 = the default */
+	/* http (url, user, password_file, password_env, ca_file, timeout as above) */
+	char *since_param;    /* query parameter for the cursor when url has no {since} */
+	char *token_file;     /* bearer token, mode 0600 */
+	int no_etag;          /* etag = off: no conditional GET */
+	long connect_timeout; /* seconds; 0 = the default */
+	int retries;          /* -1 = the default */
+	long retry_delay_ms;  /* first backoff; 0 = the default */
 } cli_source;
 
 /* Global settings: defaults, then the config file, then the command line. */

@@ -67,6 +67,7 @@ static cli_source *config_source_get(config_parse *cp, const char *name)
 	cfg->sources[cfg->n_sources].file = xstrdup(cp->path);
 	cfg->sources[cfg->n_sources].line = cp->section_line;
 	cfg->sources[cfg->n_sources].type = (source_type)-1;
+	cfg->sources[cfg->n_sources].retries = -1;
 	return &cfg->sources[cfg->n_sources++];
 }
 
@@ -94,6 +95,18 @@ static int config_global(config_parse *cp, const char *name, const char *value)
 	return 1;
 }
 
+/* "scheme://user:pass@host/": such secrets would end up in logs. */
+static int config_url_has_credentials(const char *url)
+{
+	const char *p = strstr(url, "://"), *end;
+
+	if (!p)
+		return 0;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	return memchr(p, '@', (size_t)(end - p)) != NULL;
+}
+
 static int config_source(config_parse *cp, const char *sname, const char *name, const char *value)
 {
 	cli_source *src = config_source_get(cp, sname);
@@ -109,9 +122,11 @@ static int config_source(config_parse *cp, const char *sname, const char *name, 
 			src->type = SOURCE_MBOX;
 		else if (!strcmp(value, "imap"))
 			src->type = SOURCE_IMAP;
+		else if (!strcmp(value, "http"))
+			src->type = SOURCE_HTTP;
 		else
 			return config_fail(cp, name,
-					   "unknown source type '%s' (expected dir, maildir, mbox or imap)", value);
+					   "unknown source type '%s' (expected dir, maildir, mbox, imap or http)", value);
 	} else if (!strcmp(name, "path")) {
 		config_set(&src->path, value);
 	} else if (!strcmp(name, "format")) {
@@ -148,15 +163,40 @@ static int config_source(config_parse *cp, const char *sname, const char *name, 
 			return config_fail(cp, name,
 					   "unknown after-action '%s' (expected leave, seen or move:FOLDER)", value);
 		config_set(&src->after, value);
-	} else if (!strcmp(name, "timeout")) {
+	} else if (!strcmp(name, "timeout") || !strcmp(name, "connect_timeout")) {
 		char *end;
 		long t = strtol(value, &end, 10);
 		if (*end || t <= 0 || t > 3600)
-			return config_fail(cp, name, "timeout '%s' is not a number of seconds (1..3600)", value);
-		src->timeout = t;
+			return config_fail(cp, name, "'%s' is not a number of seconds (1..3600)", value);
+		*(name[0] == 't' ? &src->timeout : &src->connect_timeout) = t;
+	} else if (!strcmp(name, "since_param")) {
+		config_set(&src->since_param, value);
+	} else if (!strcmp(name, "token_file")) {
+		config_set(&src->token_file, value);
+	} else if (!strcmp(name, "etag")) {
+		if (!strcmp(value, "on") || !strcmp(value, "yes") || !strcmp(value, "true"))
+			src->no_etag = 0;
+		else if (!strcmp(value, "off") || !strcmp(value, "no") || !strcmp(value, "false"))
+			src->no_etag = 1;
+		else
+			return config_fail(cp, name, "'%s' is not on or off", value);
+	} else if (!strcmp(name, "retries")) {
+		char *end;
+		long r = strtol(value, &end, 10);
+		if (*end || r < 0 || r > 20)
+			return config_fail(cp, name, "'%s' is not a number of retries (0..20)", value);
+		src->retries = (int)r;
+	} else if (!strcmp(name, "retry_delay")) {
+		char *end;
+		double d = strtod(value, &end);
+		if (*end || !(d > 0 && d <= 600))
+			return config_fail(cp, name, "'%s' is not a delay in seconds (e.g. 0.5; at most 600)",
+					   value);
+		src->retry_delay_ms = (long)(d * 1000 + 0.5);
 	} else {
 		return config_fail(cp, name, "unknown key in a source%s (expected type, path, format, url, "
-				   "user, password_file, password_env, ca_file, tls, after, timeout)", "");
+				   "user, password_file, password_env, ca_file, tls, after, timeout, "
+				   "connect_timeout, since_param, etag, retries, retry_delay, token_file)", "");
 	}
 	return 1;
 }
@@ -202,20 +242,27 @@ int cli_config_load(cli_config *cfg, const char *path, sbuf *err)
 	}
 	for (i = 0; i < cfg->n_sources; i++) {
 		cli_source *s = &cfg->sources[i];
-		static const char *const tname[] = { "dir", "maildir", "mbox", "imap" };
+		static const char *const tname[] = { "dir", "maildir", "mbox", "imap", "http" };
+		int remote = s->type == SOURCE_IMAP || s->type == SOURCE_HTTP;
 		if ((int)s->type < 0) {
-			sbuf_addf(err, "%s:%d: type: source '%s' has no type (expected type = dir, maildir, mbox or imap)",
-				  s->file, s->line, s->name);
+			sbuf_addf(err, "%s:%d: type: source '%s' has no type (expected type = dir, maildir, "
+				  "mbox, imap or http)", s->file, s->line, s->name);
 			return -1;
 		}
-		if (s->type != SOURCE_IMAP && !s->path) {
+		if (!remote && !s->path) {
 			sbuf_addf(err, "%s:%d: path: source '%s' of type %s needs a path", s->file, s->line,
 				  s->name, tname[s->type]);
 			return -1;
 		}
-		if (s->type == SOURCE_IMAP && !s->url) {
-			sbuf_addf(err, "%s:%d: url: source '%s' of type imap needs a url (imaps://host/INBOX)",
-				  s->file, s->line, s->name);
+		if (remote && !s->url) {
+			sbuf_addf(err, "%s:%d: url: source '%s' of type %s needs a url (%s)", s->file, s->line,
+				  s->name, tname[s->type],
+				  s->type == SOURCE_IMAP ? "imaps://host/INBOX" : "https://host/export?since={since}");
+			return -1;
+		}
+		if (remote && config_url_has_credentials(s->url)) {
+			sbuf_addf(err, "%s:%d: url: source '%s': credentials do not go in the url (expected "
+				  "user with password_file or password_env)", s->file, s->line, s->name);
 			return -1;
 		}
 		if (s->type == SOURCE_IMAP && (!s->password_file == !s->password_env)) {
@@ -223,11 +270,37 @@ int cli_config_load(cli_config *cfg, const char *path, sbuf *err)
 				  "password_file and password_env", s->file, s->line, s->name);
 			return -1;
 		}
-		if (s->type != SOURCE_IMAP && (s->url || s->user || s->password_file || s->password_env ||
-					       s->ca_file || s->after)) {
-			sbuf_addf(err, "%s:%d: url: source '%s' of type %s takes no IMAP keys (url, user, "
-				  "password_file, password_env, ca_file, after)", s->file, s->line, s->name,
+		if (s->type == SOURCE_HTTP && s->password_file && s->password_env) {
+			sbuf_addf(err, "%s:%d: password_file: source '%s': give password_file or password_env, "
+				  "not both", s->file, s->line, s->name);
+			return -1;
+		}
+		if (s->type == SOURCE_HTTP && (s->password_file || s->password_env) && !s->user) {
+			sbuf_addf(err, "%s:%d: user: source '%s' has a password but no user", s->file, s->line,
+				  s->name);
+			return -1;
+		}
+		if (s->type == SOURCE_HTTP && s->token_file && (s->user || s->password_file || s->password_env)) {
+			sbuf_addf(err, "%s:%d: token_file: source '%s': give a bearer token or a user and "
+				  "password, not both", s->file, s->line, s->name);
+			return -1;
+		}
+		if (!remote && (s->url || s->user || s->password_file || s->password_env || s->ca_file)) {
+			sbuf_addf(err, "%s:%d: url: source '%s' of type %s takes no network keys (url, user, "
+				  "password_file, password_env, ca_file)", s->file, s->line, s->name,
 				  tname[s->type]);
+			return -1;
+		}
+		if (s->type != SOURCE_IMAP && (s->after || s->tls)) {
+			sbuf_addf(err, "%s:%d: %s: source '%s': only imap sources take it", s->file, s->line,
+				  s->after ? "after" : "tls", s->name);
+			return -1;
+		}
+		if (s->type != SOURCE_HTTP && (s->since_param || s->token_file || s->no_etag ||
+					       s->connect_timeout || s->retries >= 0 || s->retry_delay_ms)) {
+			sbuf_addf(err, "%s:%d: source '%s' of type %s: since_param, token_file, etag, "
+				  "connect_timeout, retries and retry_delay are for http sources",
+				  s->file, s->line, s->name, tname[s->type]);
 			return -1;
 		}
 		if (s->type == SOURCE_MAILDIR)
@@ -262,6 +335,8 @@ void cli_config_clear(cli_config *cfg)
 		free(cfg->sources[i].name);
 		free(cfg->sources[i].path);
 		free(cfg->sources[i].file);
+		free(cfg->sources[i].since_param);
+		free(cfg->sources[i].token_file);
 		free(cfg->sources[i].url);
 		free(cfg->sources[i].user);
 		free(cfg->sources[i].password_file);

@@ -17,6 +17,10 @@ typedef struct {
 	const cli_source *src;
 	pipeline_counts file;   /* counts of the file being read */
 	int db_failed;
+	/* HTTP: a document that cannot be read as a whole fails its source
+	 * instead of being quarantined (the next run fetches it again). */
+	const char *whole_doc_sha;
+	sbuf whole_doc_error;
 } ingest_run;
 
 /* Quarantines the item's bytes with reason: 0 done, -1 database error. */
@@ -89,6 +93,11 @@ static int pipeline_sink(void *ctx, const ingest_item *it)
 		}
 		return 0;
 	case INGEST_ITEM_QUARANTINE:
+		if (run->whole_doc_sha && !strcmp(run->whole_doc_sha, it->raw_sha256)) {
+			if (!run->whole_doc_error.len)
+				sbuf_adds(&run->whole_doc_error, it->reason);
+			return 0;
+		}
 		if (pipeline_quarantine(run, it, it->reason))
 			break;
 		return 0;
@@ -311,6 +320,183 @@ out:
 	return run->db_failed ? -1 : 0;
 }
 
+/* ---- HTTP sources ---- */
+
+/* Fetches every document a response stands for: the response itself, or
+ * the documents an Atom feed links to.  0 ok; -1 with err. */
+static int http_documents(const ingest_http_req *req, const char *url, ingest_http_resp *first,
+			  sbuf **docs, size_t *n, sbuf *err)
+{
+	char **links = NULL;
+	size_t n_links = 0, i;
+	int rc = 0;
+
+	*docs = NULL;
+	*n = 0;
+	if (!ingest_http_is_atom(first->body.buf, first->body.len)) {
+		*docs = xcalloc(1, sizeof **docs);
+		sbuf_init(&(*docs)[0], 0);
+		sbuf_add(&(*docs)[0], first->body.buf, first->body.len);
+		*n = 1;
+		return 0;
+	}
+	if (ingest_http_atom_links(first->body.buf, first->body.len, url, &links, &n_links, err))
+		return -1;
+	*docs = xcalloc(n_links ? n_links : 1, sizeof **docs);
+	for (i = 0; i < n_links; i++) {
+		ingest_http_req entry = *req;
+		ingest_http_resp r;
+
+		entry.since = NULL;
+		ingest_http_resp_init(&r);
+		if (!rc && ingest_http_get(&entry, links[i], 0, &r, err) == 0) {
+			sbuf_init(&(*docs)[*n], 0);
+			sbuf_add(&(*docs)[*n], r.body.buf, r.body.len);
+			(*n)++;
+		} else {
+			rc = -1;
+		}
+		ingest_http_resp_clear(&r);
+		sbuf_release(&r.body);
+		free(links[i]);
+	}
+	free(links);
+	return rc;
+}
+
+static void http_documents_free(sbuf *docs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sbuf_release(&docs[i]);
+	free(docs);
+}
+
+/* One page: its documents' records and the cursor, in one transaction. */
+static int http_page_store(store *st, const cli_source *src, ingest_ctx *ictx, ingest_run *run,
+			   sbuf *docs, size_t n, const char *since, const ingest_http_resp *resp,
+			   const char *next, sbuf *err)
+{
+	char sha[65];
+	size_t i;
+	int rc = 0;
+
+	memset(&run->file, 0, sizeof run->file);
+	if (store_begin(st)) {
+		run->db_failed = 1;
+		return -1;
+	}
+	for (i = 0; i < n && !rc; i++) {
+		ingest_sha256_hex(docs[i].buf, docs[i].len, sha);
+		run->whole_doc_sha = sha;
+		sbuf_reset(&run->whole_doc_error);
+		rc = ingest_buffer(ictx, src->url, docs[i].buf, docs[i].len, src->format);
+		run->whole_doc_sha = NULL;
+		if (!rc && run->whole_doc_error.len) {
+			sbuf_addf(err, "%s", run->whole_doc_error.buf);
+			rc = -1;
+		}
+	}
+	/* The cursor moves with the records: to the next page, or, on the last
+	 * page, stays with the validators that make the next run's GET
+	 * conditional. */
+	if (!rc && !run->db_failed &&
+	    (store_cursor_put(st, src->name, "since", next ? next : since) ||
+	     store_cursor_put(st, src->name, "etag", next ? NULL : resp->etag) ||
+	     store_cursor_put(st, src->name, "last_modified", next ? NULL : resp->last_modified)))
+		run->db_failed = 1;
+	if (rc || run->db_failed || store_commit(st)) {
+		store_rollback(st);
+		if (!rc)
+			run->db_failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int pipeline_http(store *st, const cli_source *src, ingest_ctx *ictx, ingest_run *run,
+			 pipeline_counts *out)
+{
+	ingest_http_req req;
+	ingest_http_resp resp;
+	sbuf err = SBUF_INIT, secret = SBUF_INIT;
+	char *since = NULL, *etag = NULL, *lm = NULL, *next = NULL;
+	int page;
+
+	memset(&req, 0, sizeof req);
+	ingest_http_resp_init(&resp);
+	if ((src->password_file || src->password_env) &&
+	    ingest_imap_password(src->password_file, src->password_env, &secret, &err))
+		goto failed;
+	if (src->token_file && ingest_imap_password(src->token_file, NULL, &secret, &err))
+		goto failed;
+	since = store_cursor_get(st, src->name, "since");
+	if (!src->no_etag) {
+		etag = store_cursor_get(st, src->name, "etag");
+		lm = store_cursor_get(st, src->name, "last_modified");
+	}
+	req.since_param = src->since_param;
+	req.etag = etag;
+	req.last_modified = lm;
+	req.timeout = src->timeout;
+	req.connect_timeout = src->connect_timeout;
+	req.retries = src->retries >= 0 ? src->retries : 3;
+	req.retry_delay_ms = src->retry_delay_ms;
+	req.ca_file = src->ca_file;
+	req.user = src->user;
+	req.password = src->user ? secret.buf : NULL;
+	req.bearer_token = src->token_file ? secret.buf : NULL;
+	for (page = 0; page < 10000; page++) {
+		sbuf *docs = NULL;
+		size_t n = 0;
+		int rc;
+
+		req.since = since;
+		if (ingest_http_get(&req, src->url, page == 0 && !src->no_etag, &resp, &err))
+			goto failed;
+		out->files++;
+		if (resp.not_modified) {
+			log_info("source %s: not modified since the last run", src->name);
+			break;
+		}
+		if (http_documents(&req, src->url, &resp, &docs, &n, &err)) {
+			http_documents_free(docs, n);
+			goto failed;
+		}
+		free(next);
+		next = n == 1 ? ingest_http_next_since(docs[0].buf, docs[0].len) : NULL;
+		rc = http_page_store(st, src, ictx, run, docs, n, since, &resp, next, &err);
+		http_documents_free(docs, n);
+		if (rc) {
+			if (run->db_failed)
+				goto out;
+			/* nothing of this page was committed; the next run asks again */
+			goto failed;
+		}
+		counts_add(out, &run->file);
+		if (!next)
+			break;
+		free(since);
+		since = xstrdup(next);
+	}
+	goto out;
+failed:
+	log_error("source %s: %s", src->name, err.buf);
+	out->failed = 1;
+out:
+	explicit_bzero(secret.buf, secret.len);
+	sbuf_release(&secret);
+	sbuf_release(&err);
+	ingest_http_resp_clear(&resp);
+	sbuf_release(&resp.body);
+	free(since);
+	free(etag);
+	free(lm);
+	free(next);
+	return run->db_failed ? -1 : 0;
+}
+
 int pipeline_ingest_source(store *st, const cli_source *src, const unsigned char *key,
 			   size_t key_len, pipeline_counts *out)
 {
@@ -331,6 +517,11 @@ int pipeline_ingest_source(store *st, const cli_source *src, const unsigned char
 	ictx.sink_ctx = &run;
 	if (src->type == SOURCE_IMAP)
 		return pipeline_imap(st, src, &ictx, &run, out);
+	if (src->type == SOURCE_HTTP) {
+		rc = pipeline_http(st, src, &ictx, &run, out);
+		sbuf_release(&run.whole_doc_error);
+		return rc;
+	}
 	w.run = &run;
 	w.ictx = &ictx;
 	w.total = out;

@@ -12,6 +12,8 @@ free_port() {
 # nginx_start SERVER_BLOCKS: writes nginx.conf around them and starts nginx.
 nginx_start() {
 	mkdir -p "$T_DIR/nginx/tmp" "$T_DIR/nginx/logs"
+	# nginx's workers drop root: let them read the documents
+	chmod 755 "$T_DIR"
 	cat >"$T_DIR/nginx/nginx.conf" <<CONF
 worker_processes 1;
 daemon on;

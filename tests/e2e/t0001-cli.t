@@ -1,7 +1,7 @@
 #!/bin/sh
 # The command line: version, help, exit codes, config errors, init.
 . "$AVVIK_SRC/tests/e2e/lib.sh"
-plan 22
+plan 30
 
 exits "--version exits 0" 0 avvik --version
 like "--version names the version" last.out '^avvik [0-9]+\.[0-9]+'
@@ -31,6 +31,17 @@ like "names the line of the type" last.err 'bad-type\.conf:5: type: unknown sour
 printf '[source inbox]\ntype = dir\n' >no-path.conf
 exits "dir source without path: exit 2" 2 avvik --config no-path.conf help
 like "names the missing key" last.err 'no-path\.conf:1: path: source .inbox. of type dir needs a path'
+
+printf '[source x]\ntype = http\nurl = https://u:secret@example.invalid/export\n' >cred.conf
+exits "credentials in a url: exit 2" 2 avvik --config cred.conf help
+like "says where they go instead" last.err 'cred\.conf:1: url: .*credentials do not go in the url'
+unlike "and does not repeat the secret" last.err 'secret'
+printf '[source x]\ntype = http\nurl = https://example.invalid/\nretries = many\n' >retries.conf
+exits "a bad retries value: exit 2" 2 avvik --config retries.conf help
+like "names line and key" last.err "retries\.conf:4: retries: 'many' is not a number"
+printf '[source x]\ntype = dir\npath = /tmp\nsince_param = since\n' >dirhttp.conf
+exits "an http key on a dir source: exit 2" 2 avvik --config dirhttp.conf help
+like "says which keys are for http" last.err "dirhttp\.conf:1: .*are for http sources"
 
 exits "init creates everything" 0 avvik --db a.db init --rules-dir rules
 is "database is mode 0600" "$(stat -c %a a.db)" 600
