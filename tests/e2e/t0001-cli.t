@@ -1,7 +1,7 @@
 #!/bin/sh
 # The command line: version, help, exit codes, config errors, init.
 . "$AVVIK_SRC/tests/e2e/lib.sh"
-plan 30
+plan 29
 
 exits "--version exits 0" 0 avvik --version
 like "--version names the version" last.out '^avvik [0-9]+\.[0-9]+'
