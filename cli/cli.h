@@ -45,6 +45,7 @@ typedef struct {
 	char *rules_rev;
 	char *key_file;
 	log_level log_lvl;
+	int jobs;             /* parsing threads for ingest and run (default 1) */
 	cli_source *sources;
 	size_t n_sources;
 } cli_config;
@@ -99,9 +100,11 @@ typedef struct {
 
 /* Ingests one source (a configured one or an ad-hoc --path), one
  * transaction per file, the file's identity recorded in the same
- * transaction. */
+ * transaction.  With jobs > 1, a dir source's files are parsed by that
+ * many worker threads into a bounded queue; this thread stays the one
+ * writer. */
 int pipeline_ingest_source(store *st, const cli_source *src, const unsigned char *key,
-			   size_t key_len, pipeline_counts *out);
+			   size_t key_len, int jobs, pipeline_counts *out);
 /* Classifies under rules_rev of rules_dir what has no classification yet
  * under that commit (all when all != 0).  Prints nothing; *n_out and
  * *commit_out (caller frees) say what was done.  0 ok; -1 with err. */

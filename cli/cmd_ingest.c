@@ -16,26 +16,56 @@ static void ingest_print(const char *name, const pipeline_counts *c)
 	       c->quarantined, c->failed ? ", FAILED" : "");
 }
 
-/* Ingests the given sources; returns the exit code. */
+/* Ingests the given sources; returns the exit code.  One line per source,
+ * and a total when there are several. */
 static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, size_t n)
 {
 	unsigned char key[64];
 	size_t key_len = sizeof key, i;
+	pipeline_counts total;
+	long failed = 0;
 	int rc = EXIT_DONE;
 
 	if (cli_key_load(cfg->key_file, key, &key_len))
 		return EXIT_USAGE;
+	memset(&total, 0, sizeof total);
 	for (i = 0; i < n; i++) {
 		pipeline_counts c;
-		if (pipeline_ingest_source(st, srcs[i], key, key_len, &c)) {
+		if (pipeline_ingest_source(st, srcs[i], key, key_len, cfg->jobs, &c)) {
 			ingest_print(srcs[i]->name, &c);
 			return EXIT_FATAL;
 		}
 		ingest_print(srcs[i]->name, &c);
+		total.files += c.files;
+		total.files_unchanged += c.files_unchanged;
+		total.new_deviations += c.new_deviations;
+		total.duplicates += c.duplicates;
+		total.skipped += c.skipped;
+		total.quarantined += c.quarantined;
+		failed += c.failed;
 		if (c.failed || c.quarantined)
 			rc = EXIT_PARTIAL;
 	}
+	if (n > 1)
+		printf("total: %ld files (%ld unchanged), %ld new, %ld duplicates, %ld skipped, "
+		       "%ld quarantined, %ld of %zu sources failed%s\n", total.files, total.files_unchanged,
+		       total.new_deviations, total.duplicates, total.skipped, total.quarantined, failed, n,
+		       store_is_dry_run(st) ? " (dry run: nothing committed)" : "");
 	return rc;
+}
+
+/* --jobs N: 1..64 */
+static int parse_jobs(const char *s, int *out)
+{
+	char *end;
+	long j = strtol(s, &end, 10);
+
+	if (*end || j < 1 || j > 64) {
+		log_error("--jobs '%s': expected a number of jobs (1..64)", s);
+		return -1;
+	}
+	*out = (int)j;
+	return 0;
 }
 
 /* The sources named on the command line, or all configured. */
@@ -75,6 +105,8 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "path", required_argument, NULL, 'p' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
@@ -83,7 +115,7 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 	cli_source adhoc;
 	size_t n = 0;
 	store *st;
-	int c, rc;
+	int c, rc, dry_run = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -95,6 +127,11 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'j':
+			if (parse_jobs(optarg, &cfg->jobs))
+				return EXIT_USAGE;
+			break;
+		case 'n': dry_run = 1; break;
 		default: cli_usage(stderr, "ingest"); return EXIT_USAGE;
 		}
 	}
@@ -115,6 +152,7 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 		free(srcs);
 		return EXIT_USAGE;
 	}
+	store_set_dry_run(st, dry_run);
 	if (path) {
 		const cli_source *one = &adhoc;
 		rc = ingest_sources(cfg, st, &one, 1);
@@ -208,13 +246,27 @@ static int run_lock(const char *db)
 
 int cmd_run(cli_config *cfg, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const cli_source **srcs = NULL;
 	size_t n = 0;
 	store *st;
-	int lock, rc, crc;
+	int lock, rc, crc, c, dry_run = 0;
 
-	(void)argv;
-	if (argc > 1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			if (parse_jobs(optarg, &cfg->jobs))
+				return EXIT_USAGE;
+			break;
+		case 'n': dry_run = 1; break;
+		default: cli_usage(stderr, "run"); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
 		cli_usage(stderr, "run");
 		return EXIT_USAGE;
 	}
@@ -230,8 +282,11 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 		close(lock);
 		return EXIT_USAGE;
 	}
+	store_set_dry_run(st, dry_run);
 	rc = ingest_sources(cfg, st, srcs, n);
-	if (rc != EXIT_FATAL && rc != EXIT_USAGE) {
+	if (dry_run)
+		printf("dry run: fetched and parsed, nothing committed\n");
+	else if (rc != EXIT_FATAL && rc != EXIT_USAGE) {
 		crc = classify_now(cfg, st, cfg->rules_rev, 0);
 		if (crc != EXIT_DONE)
 			rc = crc;

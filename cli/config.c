@@ -85,13 +85,19 @@ static int config_global(config_parse *cp, const char *name, const char *value)
 		config_set(&cfg->rules_rev, value);
 	else if (!strcmp(name, "key_file"))
 		config_set(&cfg->key_file, value);
-	else if (!strcmp(name, "log_level")) {
+	else if (!strcmp(name, "jobs")) {
+		char *end;
+		long j = strtol(value, &end, 10);
+		if (*end || j < 1 || j > 64)
+			return config_fail(cp, name, "'%s' is not a number of jobs (1..64)", value);
+		cfg->jobs = (int)j;
+	} else if (!strcmp(name, "log_level")) {
 		if (log_level_parse(value, &cfg->log_lvl))
 			return config_fail(cp, name,
 					   "'%s' is not a log level (expected error, warn, info or debug)", value);
 	} else
 		return config_fail(cp, name,
-				   "unknown key in [avvik]%s (expected db, rules_dir, rules_rev, key_file, log_level)", "");
+				   "unknown key in [avvik]%s (expected db, rules_dir, rules_rev, key_file, log_level, jobs)", "");
 	return 1;
 }
 

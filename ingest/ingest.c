@@ -5,6 +5,8 @@
  */
 #include "ingest/ingest_int.h"
 
+#include <curl/curl.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -608,4 +610,10 @@ int ingest_walk(const char *path, int (*fn)(void *ctx, const char *file), void *
 	rc = ingest_walk_dir(root, path, 0, fn, ctx);
 	free(root);
 	return rc;
+}
+
+void ingest_global_init(void)
+{
+	xmlInitParser();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 }

@@ -67,6 +67,10 @@ int ingest_file(const ingest_ctx *ctx, const char *path, ingest_format fmt);
 int ingest_buffer(const ingest_ctx *ctx, const char *origin, const char *data, size_t len,
 		  ingest_format fmt);
 
+/* Initialises the parsing libraries (libxml2, libcurl) once; call it from
+ * the main thread before any worker thread parses. */
+void ingest_global_init(void);
+
 /* Detects the format from the first bytes: the root element's namespace. */
 ingest_format ingest_detect(const char *data, size_t len);
 

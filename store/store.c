@@ -350,7 +350,10 @@ static int store_exec(store *st, int q)
 }
 
 int store_begin(store *st) { return store_exec(st, Q_BEGIN); }
-int store_commit(store *st) { return store_exec(st, Q_COMMIT); }
+/* In a dry run every transaction is rolled back: all the work, no writes. */
+int store_commit(store *st) { return store_exec(st, st->dry_run ? Q_ROLLBACK : Q_COMMIT); }
+void store_set_dry_run(store *st, int on) { st->dry_run = on; }
+int store_is_dry_run(const store *st) { return st->dry_run; }
 
 void store_rollback(store *st)
 {

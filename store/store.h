@@ -23,6 +23,10 @@ int store_schema_version(const store *st);
 int store_begin(store *st);
 int store_commit(store *st);
 void store_rollback(store *st);
+/* Dry run: store_commit rolls back, so a run does all its work and
+ * writes nothing. */
+void store_set_dry_run(store *st, int on);
+int store_is_dry_run(const store *st);
 const char *store_errmsg(store *st);
 
 /* Small settings kept with the data (e.g. where init put the rules

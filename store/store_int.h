@@ -19,6 +19,7 @@ struct store {
 	size_t n_cached;
 	int created;
 	int version;
+	int dry_run;
 };
 
 /* The statement for sql, prepared on first use and reused after, reset and
