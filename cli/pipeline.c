@@ -864,8 +864,11 @@ int pipeline_classify(store *st, const char *rules_dir, const char *rev, int all
 	cr.rules = rules;
 	if (store_begin(st))
 		goto db_fail;
-	if (store_deviations_each(st, all ? NULL : classify_rules_commit(rules), pipeline_classify_one, &cr) ||
-	    cr.failed)
+	/* Nothing new under this commit (the nightly case): no scan at all. */
+	if (!all && store_class_count(st, classify_rules_commit(rules)) == store_deviation_count(st))
+		;
+	else if (store_deviations_each(st, all ? NULL : classify_rules_commit(rules),
+				       pipeline_classify_one, &cr) || cr.failed)
 		goto db_fail;
 	if (store_class_run_put(st, classify_rules_commit(rules), cr.n) || store_commit(st))
 		goto db_fail;

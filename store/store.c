@@ -794,3 +794,15 @@ int store_meta_put(store *st, const char *key, const char *value)
 	store_bind_text(s, 2, value);
 	return store_exec(st, Q_META_PUT);
 }
+
+long store_deviation_count(store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT count(*) FROM deviation");
+	long n = -1;
+
+	if (s && sqlite3_step(s) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(s, 0);
+	if (s)
+		sqlite3_reset(s);
+	return n;
+}

@@ -65,8 +65,9 @@ int store_class_run_put(store *st, const char *commit, long n_classified);
 /* The rules commit reports use (the latest classify run); NULL when none.
  * Caller frees. */
 char *store_current_commit(store *st);
-/* Number of classifications stored under commit. */
+/* Number of classifications stored under commit, and of deviations. */
 long store_class_count(store *st, const char *commit);
+long store_deviation_count(store *st);
 
 /* ---- report side ---- */
 /* Totals that every report names. */

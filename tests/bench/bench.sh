@@ -11,15 +11,26 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 cd "$OUT"
 export AVVIK_RULES_SEED="${AVVIK_RULES_SEED:-$(dirname "$AVVIK")/rules}"
-printf '%-10s %-9s %10s %12s %12s\n' corpus step seconds "msgs/s" "peak RSS MiB"
+# measure NAME N CMD...: one row of figures for a command over N messages
+measure() {
+	name=$1 n=$2
+	shift 2
+	/usr/bin/time -f '%e %M' -o time.txt "$@" >/dev/null 2>&1 || true
+	read -r secs kb <time.txt
+	awk -v n="$n" -v st="$name" -v s="$secs" -v kb="$kb" 'BEGIN {
+		printf "%-10s %-16s %10.2f %12.0f %12.1f\n", n, st, s, (s > 0 ? n / s : 0), kb / 1024 }'
+}
+
+printf '%-10s %-16s %10s %12s %12s\n' corpus step seconds "msgs/s" "peak RSS MiB"
 for n in ${BENCH_SIZES:-10000 100000}; do
 	"$GEN" --bench "$n" --out "c$n" >/dev/null
 	"$AVVIK" --db "b$n.db" init --rules-dir "r$n" >/dev/null
-	for step in ingest classify; do
-		if [ "$step" = ingest ]; then set -- ingest --path "c$n"; else set -- classify; fi
-		/usr/bin/time -f '%e %M' -o time.txt "$AVVIK" -q --db "b$n.db" "$@" >/dev/null 2>&1 || true
-		read -r secs kb <time.txt
-		awk -v n="$n" -v st="$step" -v s="$secs" -v kb="$kb" 'BEGIN {
-			printf "%-10s %-9s %10.2f %12.0f %12.1f\n", n, st, s, (s > 0 ? n / s : 0), kb / 1024 }'
-	done
+	"$AVVIK" --db "j$n.db" init --rules-dir "q$n" >/dev/null
+	printf '[avvik]\ndb = b%s.db\n[source bench]\ntype = dir\npath = c%s\n' "$n" "$n" >"b$n.conf"
+	measure "ingest --jobs 1" "$n" "$AVVIK" -q --db "b$n.db" ingest --jobs 1 --path "c$n"
+	measure "ingest --jobs 2" "$n" "$AVVIK" -q --db "j$n.db" ingest --jobs 2 --path "c$n"
+	measure classify "$n" "$AVVIK" -q --db "b$n.db" classify
+	"$AVVIK" -q --config "b$n.conf" run >/dev/null 2>&1 || true
+	# nothing new: what a nightly run costs when there is nothing to do
+	measure "no-op run" "$n" "$AVVIK" -q --config "b$n.conf" run
 done
