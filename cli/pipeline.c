@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 typedef struct {
 	store *st;
@@ -113,12 +115,61 @@ typedef struct {
 	pipeline_counts *total;
 } walk_ctx;
 
+/* Progress on a terminal: one line per source, redrawn at most five times
+ * a second; nothing when stderr is not a terminal or with -q. */
+static struct {
+	const char *source;
+	struct timespec start, last;
+} progress;
+
+static double progress_since(const struct timespec *t0, const struct timespec *t1)
+{
+	return (double)(t1->tv_sec - t0->tv_sec) + (double)(t1->tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int progress_wanted(void)
+{
+	static int tty = -1;
+
+	if (tty < 0)
+		tty = isatty(STDERR_FILENO);
+	return tty && log_get_level() >= LOG_LVL_WARN;
+}
+
+static void progress_start(const char *source)
+{
+	progress.source = source;
+	clock_gettime(CLOCK_MONOTONIC, &progress.start);
+	progress.last = progress.start;
+}
+
+static void progress_show(const pipeline_counts *c, int final)
+{
+	struct timespec now;
+	double secs;
+
+	if (!progress_wanted() || !progress.source)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!final && progress_since(&progress.last, &now) < 0.2)
+		return;
+	progress.last = now;
+	secs = progress_since(&progress.start, &now);
+	if (final)
+		fputs("\r\033[K", stderr);
+	else
+		fprintf(stderr, "\r\033[K%s: %ld messages, %ld new, %.0f/s", progress.source,
+			c->files, c->new_deviations, secs > 0 ? (double)c->files / secs : 0.0);
+	fflush(stderr);
+}
+
 static void counts_add(pipeline_counts *t, const pipeline_counts *f)
 {
 	t->new_deviations += f->new_deviations;
 	t->duplicates += f->duplicates;
 	t->skipped += f->skipped;
 	t->quarantined += f->quarantined;
+	progress_show(t, 0);
 }
 
 static int pipeline_file(void *ctx, const char *path)
@@ -781,8 +832,8 @@ out:
 	return run->db_failed ? -1 : 0;
 }
 
-int pipeline_ingest_source(store *st, const cli_source *src, const unsigned char *key,
-			   size_t key_len, int jobs, pipeline_counts *out)
+static int pipeline_ingest_one(store *st, const cli_source *src, const unsigned char *key,
+			       size_t key_len, int jobs, pipeline_counts *out)
 {
 	ingest_run run;
 	ingest_ctx ictx;
@@ -819,6 +870,17 @@ int pipeline_ingest_source(store *st, const cli_source *src, const unsigned char
 		return 0;
 	}
 	return run.db_failed ? -1 : 0;
+}
+
+int pipeline_ingest_source(store *st, const cli_source *src, const unsigned char *key,
+			   size_t key_len, int jobs, pipeline_counts *out)
+{
+	int rc;
+
+	progress_start(src->name);
+	rc = pipeline_ingest_one(st, src, key, key_len, jobs, out);
+	progress_show(out, 1);
+	return rc;
 }
 
 typedef struct {

@@ -2,6 +2,7 @@
 #include "core.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static log_level current_level = LOG_LVL_WARN;
 
@@ -32,6 +33,9 @@ static void log_emit(log_level lvl, const char *fmt, va_list ap)
 
 	if (lvl > current_level)
 		return;
+	/* on a terminal, first wipe a progress line that may be drawn there */
+	if (isatty(STDERR_FILENO))
+		sbuf_adds(&line, "\r\033[K");
 	sbuf_adds(&line, "avvik: ");
 	sbuf_adds(&line, prefix[lvl]);
 	sbuf_vaddf(&line, fmt, ap);
