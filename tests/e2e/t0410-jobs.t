@@ -3,7 +3,7 @@
 # as with one job.  --dry-run: all the work, nothing committed.
 . "$AVVIK_SRC/tests/e2e/lib.sh"
 : "${AVVIK_GEN:?}"
-plan 9
+plan 12
 
 "$AVVIK_GEN" --out corpus --truth truth.tsv >gen.log
 avvik --db one.db init --rules-dir r1 >/dev/null
@@ -24,4 +24,12 @@ avvik --db dry.db init --rules-dir r3 >/dev/null
 exits "a dry run parses everything (exit 1: bad files seen)" 1 avvik --db dry.db ingest --dry-run --jobs 2 --path corpus
 like "and reports what it found" last.out 'path: [0-9]+ files \(0 unchanged\), [0-9]+ new, .* [1-9] quarantined'
 is "but commits nothing" "$(sql dry.db 'select (select count(*) from deviation) + (select count(*) from quarantine) + (select count(*) from source_file)')" 0
+# progress: on a terminal only, and not with -q
+avvik --db tty.db init --rules-dir r4 >/dev/null
+avvik --db tty.db ingest --path corpus >notty.out 2>notty.err
+unlike "no progress line when stderr is a file" notty.err 'messages, [0-9]+ new'
+script -qec "$AVVIK_BIN --db tty2.db init --rules-dir r5 >/dev/null; $AVVIK_BIN --db tty2.db ingest --path corpus >/dev/null" /dev/null >tty.log 2>&1
+like "a progress line on a terminal" tty.log 'path: [0-9]+ messages, [0-9]+ new, [0-9]+/s'
+script -qec "$AVVIK_BIN --db tty3.db init --rules-dir r6 >/dev/null; $AVVIK_BIN -q --db tty3.db ingest --path corpus >/dev/null" /dev/null >q.log 2>&1
+unlike "none with -q" q.log 'messages, [0-9]+ new'
 done_testing
