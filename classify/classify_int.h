@@ -22,6 +22,7 @@ typedef struct cy_node {
 	char *str;              /* scalar value (owned), NULL for SEQ/MAP */
 	struct cy_node **kids;  /* SEQ: items; MAP: key, value, key, value ... */
 	size_t n;               /* number of kids (2 per MAP pair) */
+	size_t alloc;           /* room in kids */
 } cy_node;
 
 /* Parses one YAML document.  *root is NULL for an empty document.  On error
@@ -129,6 +130,12 @@ typedef struct {
 	int line, col;
 } classify_example;
 
+/* Patterns that have hit a match limit (logged once each). */
+struct classify_limit_log {
+	const pcre2_code **v;
+	size_t n;
+};
+
 typedef struct {
 	char *id, *title, *description, *category;
 	char **tags;
@@ -159,6 +166,10 @@ struct classify_rules {
 	char **file_names;              /* rule files, for messages (owned) */
 	size_t n_file_names;
 	int jit;                        /* the patterns were JIT-compiled */
+	pcre2_match_context *mctx;      /* the match limits every regex runs under */
+	/* Patterns that hit a limit, so each is logged once.  A pointer, so
+	 * matching through a const rule set may still record them. */
+	struct classify_limit_log *limit_log;
 };
 
 /* Indexes of the rules that match r (caller frees *idx); their count. */
@@ -174,6 +185,19 @@ int classify_get_jit(void);
 void classify_set_prefilter(int on);
 /* Regex executions since start (pcre2_match calls by the matcher). */
 unsigned long classify_regex_execs(void);
+/* Regex runs stopped by a match limit since start (each counted as no match). */
+unsigned long classify_regex_limit_hits(void);
+/* Every regex of a rule set runs under these limits, so one hostile pattern
+ * (catastrophic backtracking such as '(a+)+$') costs a bounded time per
+ * record instead of hanging a nightly run.  Legitimate rules stay far below. */
+#define CLASSIFY_MATCH_LIMIT 1000000u   /* backtracking steps per match call */
+#define CLASSIFY_DEPTH_LIMIT 100000u    /* nested backtracking points (interpreter) */
+#define CLASSIFY_HEAP_LIMIT 65536u      /* KiB of backtracking memory (interpreter) */
+/* pcre2_match under rules' limits.  A limit or other run-time error counts
+ * as no match (PCRE2_ERROR_NOMATCH) and is logged once per pattern, naming
+ * the rule (NULL: a fastlege pattern of orgs.yaml). */
+int classify_pcre_match(const classify_rules *rules, const pcre2_code *code, const sbuf *subject, size_t off,
+			uint32_t opts, pcre2_match_data *md, const classify_rule *rule);
 /* The literals extracted from a pattern (lower-cased); 0 when none can be
  * required.  For tests and `rules list --verbose`. */
 size_t classify_literals(const char *pattern, char ***out);
@@ -185,6 +209,13 @@ int classify_re_compile(const char *file, const cy_node *at, const char *pattern
  * nothing from them; caller frees files).  0 ok, -1 with err. */
 int classify_rules_build(classify_rules **out, const char *commit,
 			 classify_file *files, size_t n_files, sbuf *err);
+
+/* Builds a rule set from in-memory texts: names[i] is repo-relative
+ * ("categories.yaml", "orgs.yaml", "rules/x.yaml") and doubles as the
+ * path in messages; data[i] holds len[i] bytes.  Commit id "memory".  For
+ * the fuzzer and tests.  0 ok, -1 with err. */
+int classify_rules_load_mem(classify_rules **out, const char *const *names, const char *const *data,
+			    const size_t *len, size_t n, sbuf *err);
 
 /* orgs.c: parses orgs.yaml into r and builds its lookup tables. */
 int classify_orgs_load(classify_rules *r, const classify_file *f, const cy_node *root, sbuf *err);

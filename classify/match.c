@@ -16,11 +16,42 @@
 static int classify_jit_on = 1;
 static int classify_prefilter_on = 1;
 static unsigned long classify_n_regex;
+static unsigned long classify_n_limit;
 
 void classify_set_jit(int on) { classify_jit_on = on; }
 int classify_get_jit(void) { return classify_jit_on; }
 void classify_set_prefilter(int on) { classify_prefilter_on = on; }
 unsigned long classify_regex_execs(void) { return classify_n_regex; }
+unsigned long classify_regex_limit_hits(void) { return classify_n_limit; }
+
+int classify_pcre_match(const classify_rules *rules, const pcre2_code *code, const sbuf *subject, size_t off,
+			uint32_t opts, pcre2_match_data *md, const classify_rule *rule)
+{
+	struct classify_limit_log *lg = rules->limit_log;
+	int rc = pcre2_match(code, (PCRE2_SPTR)subject->buf, subject->len, off, opts, md, rules->mctx);
+	PCRE2_UCHAR msg[128];
+	size_t i;
+
+	if (rc >= 0 || rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL)
+		return rc;
+	/* a match limit (or JIT stack, heap) hit: the rule set must not stop
+	 * a run, so this counts as no match; one line per pattern is enough */
+	classify_n_limit++;
+	for (i = 0; i < lg->n; i++)
+		if (lg->v[i] == code)
+			return PCRE2_ERROR_NOMATCH;
+	lg->v = xrealloc(lg->v, (lg->n + 1) * sizeof *lg->v);
+	lg->v[lg->n++] = code;
+	pcre2_get_error_message(rc, msg, sizeof msg);
+	if (rule)
+		log_warn("%s:%d: rule '%s': a pattern stopped on a %zu-byte text (%s); counted as not "
+			 "matching (logged once per pattern)", rule->file, rule->line, rule->id, subject->len,
+			 (const char *)msg);
+	else
+		log_warn("orgs.yaml: a fastlege pattern stopped on a %zu-byte name (%s); counted as not "
+			 "matching (logged once per pattern)", subject->len, (const char *)msg);
+	return PCRE2_ERROR_NOMATCH;
+}
 
 /* One record prepared for matching: text fields as valid UTF-8 with
  * whitespace squeezed (so "ikke\nmottatt" matches "ikke mottatt"), and,
@@ -36,6 +67,8 @@ typedef struct {
 	char *label_folded;              /* the sender's label, folded */
 	char *src_folded[3];             /* source, channel, system (ext_id prefix), folded */
 	pcre2_match_data *md;
+	const classify_rules *rules;
+	const classify_rule *rule;       /* the rule being evaluated, for messages */
 } classify_ctx;
 
 static unsigned classify_tri_hash(const unsigned char *p)
@@ -110,10 +143,10 @@ static int classify_may_match(classify_ctx *c, const classify_re *re, int bit)
 	return 0;
 }
 
-static int classify_exec(const classify_re *re, const sbuf *f, size_t off, pcre2_match_data *md)
+static int classify_exec(classify_ctx *ctx, const classify_re *re, const sbuf *f, size_t off)
 {
 	classify_n_regex++;
-	return pcre2_match(re->code, (PCRE2_SPTR)f->buf, f->len, off, PCRE2_NO_UTF_CHECK, md, NULL);
+	return classify_pcre_match(ctx->rules, re->code, f, off, PCRE2_NO_UTF_CHECK, ctx->md, ctx->rule);
 }
 
 typedef struct {
@@ -159,7 +192,7 @@ static size_t classify_all_matches(classify_ctx *ctx, const classify_re *re, int
 		return 0;
 	while (n < NEAR_MAX && off <= f->len) {
 		PCRE2_SIZE *ov;
-		if (classify_exec(re, f, off, md) < 0)
+		if (classify_exec(ctx, re, f, off) < 0)
 			break;
 		ov = pcre2_get_ovector_pointer(md);
 		sp[n][0] = ov[0];
@@ -380,7 +413,7 @@ static int classify_cond_eval(const classify_cond *c, classify_ctx *ctx, classif
 			int rc;
 			if (!(c->fields & (1u << bit)) || !f->len || !classify_may_match(ctx, &c->re, bit))
 				continue;
-			rc = classify_exec(&c->re, f, 0, ctx->md);
+			rc = classify_exec(ctx, &c->re, f, 0);
 			if (rc >= 0) {
 				PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ctx->md);
 				if (!negated && hits->n < MAX_HITS) {
@@ -550,6 +583,7 @@ static void classify_run(const classify_rules *rules, const avvik_record *r, avv
 	}
 	free(sys);
 	ctx.md = pcre2_match_data_create(1, NULL);
+	ctx.rules = rules;
 
 	catv = xcalloc(rules->n_rules + 1, sizeof *catv);
 	sbuf_addch(&matches, '[');
@@ -560,6 +594,7 @@ static void classify_run(const classify_rules *rules, const avvik_record *r, avv
 		sbuf ex = SBUF_INIT;
 
 		hits.n = 0;
+		ctx.rule = rule;
 		if (!classify_cond_eval(rule->when, &ctx, &hits, 0))
 			continue;
 		none.n = 0;

@@ -678,7 +678,7 @@ static int classify_fastlege_match(const classify_rules *r, const char *s)
 	utf8_sanitize(&clean, s, strlen(s));
 	md = pcre2_match_data_create(1, NULL);
 	for (i = 0; i < r->n_fastlege && !hit; i++)
-		hit = pcre2_match(r->fastlege[i], (PCRE2_SPTR)clean.buf, clean.len, 0, 0, md, NULL) >= 0;
+		hit = classify_pcre_match(r, r->fastlege[i], &clean, 0, 0, md, NULL) >= 0;
 	pcre2_match_data_free(md);
 	sbuf_release(&clean);
 	return hit;

@@ -15,6 +15,7 @@
 
 #define DEFAULT_PRIORITY 50
 #define FALLBACK_CATEGORY "annet"
+#define PATTERN_SHOWN 120       /* bytes of an invalid pattern quoted in its error */
 
 void classify_errf(sbuf *err, const char *file, const cy_node *at, const char *fmt, ...)
 {
@@ -182,9 +183,21 @@ pcre2_code *classify_compile(const char *file, const cy_node *at, const char *pa
 			   PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, &ec, &off, NULL);
 	if (!re) {
 		PCRE2_UCHAR msg[256];
+		size_t len = strlen(pattern), shown = len;
+
+		/* a huge pattern is shown cut (on a UTF-8 boundary), not echoed whole */
+		if (len > PATTERN_SHOWN) {
+			shown = PATTERN_SHOWN;
+			while (shown > 0 && ((unsigned char)pattern[shown] & 0xC0) == 0x80)
+				shown--;
+		}
 		pcre2_get_error_message(ec, msg, sizeof msg);
-		classify_errf(err, file, at, "invalid regular expression '%s': %s at offset %zu", pattern,
-			      (const char *)msg, (size_t)off);
+		if (shown < len)
+			classify_errf(err, file, at, "invalid regular expression '%.*s…' (%zu bytes): %s at offset %zu",
+				      (int)shown, pattern, len, (const char *)msg, (size_t)off);
+		else
+			classify_errf(err, file, at, "invalid regular expression '%s': %s at offset %zu", pattern,
+				      (const char *)msg, (size_t)off);
 		return NULL;
 	}
 	/* JIT is an optimisation only: without it the interpreter runs */
@@ -1079,6 +1092,14 @@ int classify_rules_build(classify_rules **out, const char *commit, classify_file
 
 	*out = NULL;
 	snprintf(r->commit, sizeof r->commit, "%s", commit);
+	r->limit_log = xcalloc(1, sizeof *r->limit_log);
+	if (!(r->mctx = pcre2_match_context_create(NULL))) {
+		sbuf_addf(err, "categories.yaml:1:1: cannot allocate a regex match context");
+		goto out;
+	}
+	pcre2_set_match_limit(r->mctx, CLASSIFY_MATCH_LIMIT);
+	pcre2_set_depth_limit(r->mctx, CLASSIFY_DEPTH_LIMIT);
+	pcre2_set_heap_limit(r->mctx, CLASSIFY_HEAP_LIMIT);
 	/* rule order is file name order, then order within the file: it
 	 * decides ties, so it must not depend on how the files were listed */
 	if (n_files)
@@ -1146,6 +1167,10 @@ void classify_rules_free(classify_rules *r)
 		classify_rule_clear(&r->rules[i]);
 	free(r->rules);
 	classify_strv_free(r->file_names, r->n_file_names);
+	pcre2_match_context_free(r->mctx);
+	if (r->limit_log)
+		free(r->limit_log->v);
+	free(r->limit_log);
 	free(r);
 }
 
@@ -1220,6 +1245,24 @@ out:
 	classify_files_free(files, n);
 	sbuf_release(&sub);
 	sbuf_release(&name);
+	return rc;
+}
+
+int classify_rules_load_mem(classify_rules **out, const char *const *names, const char *const *data,
+			    const size_t *len, size_t n, sbuf *err)
+{
+	classify_file *files = xcalloc(n ? n : 1, sizeof *files);
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		files[i].name = xstrdup(names[i]);
+		files[i].path = xstrdup(names[i]);
+		sbuf_init(&files[i].data, len[i]);
+		sbuf_add(&files[i].data, data[i], len[i]);
+	}
+	rc = classify_rules_build(out, "memory", files, n, err);
+	classify_files_free(files, n);
 	return rc;
 }
 

@@ -48,9 +48,14 @@ static cy_node *cy_new(cy_kind kind, const yaml_mark_t *m)
 	return n;
 }
 
+/* Grows geometrically: a list of a million items must not cost a
+ * million reallocations (quadratic copying where realloc cannot extend). */
 static void cy_append(cy_node *parent, cy_node *kid)
 {
-	parent->kids = xrealloc(parent->kids, (parent->n + 1) * sizeof *parent->kids);
+	if (parent->n == parent->alloc) {
+		parent->alloc = parent->alloc ? 2 * parent->alloc : 4;
+		parent->kids = xrealloc(parent->kids, parent->alloc * sizeof *parent->kids);
+	}
 	parent->kids[parent->n++] = kid;
 }
 

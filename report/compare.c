@@ -89,21 +89,24 @@ static int compare_fill(store *st, const report_opts *o, const period *a, const 
 	return 0;
 }
 
-/* Norwegian number: decimal comma, minus sign U+2212. */
-static void num_nb(sbuf *out, double v, int decimals)
+/* A number in the report's language: decimal comma in bokmål, decimal
+ * point in English; minus sign U+2212 in both.  Unlike report_num, NaN is
+ * not special-cased, so the bokmål text stays as it always was. */
+static void num_nb(const report_opts *o, sbuf *out, double v, int decimals)
 {
 	char b[64];
 	char *p;
+	int en = o->lang == REPORT_LANG_EN;
 
 	snprintf(b, sizeof b, "%.*f", decimals, fabs(v));
-	if ((p = strchr(b, '.')))
+	if (!en && (p = strchr(b, '.')))
 		*p = ',';
-	if (v < 0 && strspn(b, "0,") != strlen(b))
+	if (v < 0 && strspn(b, en ? "0." : "0,") != strlen(b))
 		sbuf_adds(out, "−");
 	sbuf_adds(out, b);
 }
 
-static void change_nb(sbuf *out, long a, long b)
+static void change_nb(const report_opts *o, sbuf *out, long a, long b)
 {
 	long d = b - a;
 
@@ -116,7 +119,7 @@ static void change_nb(sbuf *out, long a, long b)
 		sbuf_adds(out, " (");
 		if (d > 0)
 			sbuf_addch(out, '+');
-		num_nb(out, 100.0 * (double)d / (double)a, 1);
+		num_nb(o, out, 100.0 * (double)d / (double)a, 1);
 		sbuf_adds(out, " %)");
 	}
 }
@@ -132,10 +135,10 @@ static void pad_to(sbuf *out, size_t line_start, size_t width)
 		sbuf_addch(out, ' ');
 }
 
+/* English label with --lang en (falling back to bokmål, then the code). */
 static const char *label_of(const report_opts *o, const char *code)
 {
-	const char *l = o->category_label ? o->category_label(o->label_ctx, code) : NULL;
-	return l ? l : code;
+	return report_cat_label(o, code);
 }
 
 /* Display width of s in code points. */
@@ -165,20 +168,20 @@ static size_t label_column(const report_opts *o, const compare_table *cat, const
 	return w + 4;
 }
 
-static void text_row(sbuf *out, size_t width, const char *name, long a, long b)
+static void text_row(const report_opts *o, sbuf *out, size_t width, const char *name, long a, long b)
 {
 	size_t start = out->len;
 
 	sbuf_addf(out, "  %s", name);
 	pad_to(out, start, width);
 	sbuf_addf(out, "%7ld %7ld   ", a, b);
-	change_nb(out, a, b);
+	change_nb(o, out, a, b);
 	sbuf_addch(out, '\n');
 }
 
 /* A row with the exact Poisson test of its own change (periods' lengths
  * as exposure), for the category and direction tables. */
-static void text_row_test(sbuf *out, size_t width, const char *name, long a, long b,
+static void text_row_test(const report_opts *o, sbuf *out, size_t width, const char *name, long a, long b,
 			  const period *pa, const period *pb)
 {
 	size_t start = out->len, cstart;
@@ -188,28 +191,29 @@ static void text_row_test(sbuf *out, size_t width, const char *name, long a, lon
 	pad_to(out, start, width);
 	sbuf_addf(out, "%7ld %7ld   ", a, b);
 	cstart = out->len;
-	change_nb(out, a, b);
+	change_nb(o, out, a, b);
 	if (stats_poisson_compare(a, pa->months, b, pb->months, 0.95, &ps) == 0) {
 		pad_to(out, cstart, 16);
 		sbuf_adds(out, " ");
 		if (isfinite(ps.rate_ratio))
-			num_nb(out, ps.rate_ratio, 2);
+			num_nb(o, out, ps.rate_ratio, 2);
 		else
 			sbuf_adds(out, "–");
 		pad_to(out, cstart, 24);
 		sbuf_adds(out, " ");
-		num_nb(out, ps.p_value, ps.p_value < 0.001 ? 5 : 3);
+		num_nb(o, out, ps.p_value, ps.p_value < 0.001 ? 5 : 3);
 	}
 	sbuf_addch(out, '\n');
 }
 
-static void header_row(sbuf *out, size_t width, const char *title, const period *a, const period *b)
+static void header_row(const report_opts *o, sbuf *out, size_t width, const char *title, const period *a,
+		       const period *b)
 {
 	size_t start = out->len;
 
 	sbuf_adds(out, title);
 	pad_to(out, start, width);
-	sbuf_addf(out, "%7s %7s   Endring\n", a->label, b->label);
+	sbuf_addf(out, "%7s %7s   %s\n", a->label, b->label, RL(o, "Endring", "Change"));
 }
 
 static void text_table(sbuf *out, size_t width, const char *title, const period *a,
@@ -219,13 +223,13 @@ static void text_table(sbuf *out, size_t width, const char *title, const period 
 
 	sbuf_addch(out, '\n');
 	start = out->len;
-	header_row(out, width, title, a, b);
+	header_row(o, out, width, title, a, b);
 	/* "Endring" + its column, then the test's columns */
 	sbuf_setlen(out, out->len - 1);
 	pad_to(out, start, width + 16 + 2 + 16);
-	sbuf_adds(out, " RF      p\n");
+	sbuf_adds(out, RL(o, " RF      p\n", " RR      p\n"));
 	for (i = 0; i < t->len; i++)
-		text_row_test(out, width, labels ? label_of(o, t->rows[i].key) : t->rows[i].key,
+		text_row_test(o, out, width, labels ? label_of(o, t->rows[i].key) : t->rows[i].key,
 			      t->rows[i].n[0], t->rows[i].n[1], a, b);
 }
 
@@ -263,86 +267,104 @@ static void render_text(sbuf *out, const report_opts *o, const period *a, const 
 	long kf[2], unn[2], other[2];
 	size_t w = label_column(o, cat, dir);
 
-	sbuf_addf(out, "Samhandlingsavvik %s mot %s\n\n", a->label, b->label);
-	header_row(out, w, "Antall", a, b);
-	text_row(out, w, "alle samhandlingsavvik", na, nb);
+	sbuf_addf(out, RL(o, "Samhandlingsavvik %s mot %s\n\n", "Collaboration deviations %s against %s\n\n"),
+		  a->label, b->label);
+	header_row(o, out, w, RL(o, "Antall", "Count"), a, b);
+	text_row(o, out, w, RL(o, "alle samhandlingsavvik", "all collaboration deviations"), na, nb);
 	sbuf_addch(out, '\n');
 	if (have_test) {
-		sbuf_addf(out, "Rateforhold %s/%s: ", b->label, a->label);
-		num_nb(out, ps->rate_ratio, 3);
-		sbuf_adds(out, " (95 % KI ");
-		num_nb(out, ps->ci_low, 3);
+		sbuf_addf(out, RL(o, "Rateforhold %s/%s: ", "Rate ratio %s/%s: "), b->label, a->label);
+		num_nb(o, out, ps->rate_ratio, 3);
+		sbuf_adds(out, RL(o, " (95 % KI ", " (95 % CI "));
+		num_nb(o, out, ps->ci_low, 3);
 		sbuf_adds(out, "–");
-		num_nb(out, ps->ci_high, 3);
+		num_nb(o, out, ps->ci_high, 3);
 		sbuf_adds(out, "), p = ");
-		num_nb(out, ps->p_value, ps->p_value < 0.001 ? 5 : 4);
-		sbuf_addf(out, "\n(eksakt betinget Poisson-test%s)\n",
-			  a->months == b->months ? ", like lange perioder" : ", justert for periodenes lengde");
+		num_nb(o, out, ps->p_value, ps->p_value < 0.001 ? 5 : 4);
+		sbuf_addf(out, RL(o, "\n(eksakt betinget Poisson-test%s)\n", "\n(exact conditional Poisson test%s)\n"),
+			  a->months == b->months ? RL(o, ", like lange perioder", ", periods of equal length")
+						 : RL(o, ", justert for periodenes lengde",
+						      ", adjusted for the periods' lengths"));
 		if (ps->p_value < 0.05)
-			sbuf_addf(out, "Endringen er statistisk signifikant på 5 %%-nivå.\n");
+			sbuf_adds(out, RL(o, "Endringen er statistisk signifikant på 5 %-nivå.\n",
+					  "The change is statistically significant at the 5 % level.\n"));
 		else
-			sbuf_addf(out, "Endringen kan skyldes tilfeldig variasjon (p ≥ 0,05).\n");
-		sbuf_adds(out, "Merk: testen antar Poisson-fordelte tellinger. Overspredning mellom måneder\n"
-			       "eller endret meldekultur (mindre melding) kan forklare en nedgang like godt\n"
-			       "som færre hendelser.\n");
+			sbuf_adds(out, RL(o, "Endringen kan skyldes tilfeldig variasjon (p ≥ 0,05).\n",
+					  "The change may be chance variation (p ≥ 0.05).\n"));
+		sbuf_adds(out, RL(o, "Merk: testen antar Poisson-fordelte tellinger. Overspredning mellom måneder\n"
+				     "eller endret meldekultur (mindre melding) kan forklare en nedgang like godt\n"
+				     "som færre hendelser.\n",
+				  "Note: the test assumes Poisson-distributed counts. Over-dispersion between months\n"
+				  "or a changed reporting culture (less reporting) can explain a decrease just as\n"
+				  "well as fewer incidents.\n"));
 		if (!isnan(x->disp.sigma_z[0]) || !isnan(x->disp.sigma_z[1])) {
-			sbuf_adds(out, "Månedstallene: Laneys σz = ");
-			num_nb(out, x->disp.sigma_z[0], 2);
-			sbuf_adds(out, " og ");
-			num_nb(out, x->disp.sigma_z[1], 2);
+			sbuf_adds(out, RL(o, "Månedstallene: Laneys σz = ", "Monthly counts: Laney's σz = "));
+			num_nb(o, out, x->disp.sigma_z[0], 2);
+			sbuf_adds(out, RL(o, " og ", " and "));
+			num_nb(o, out, x->disp.sigma_z[1], 2);
 			sbuf_adds(out, ", Pearson χ²/df = ");
-			num_nb(out, x->disp.chi2df[0], 2);
-			sbuf_adds(out, " og ");
-			num_nb(out, x->disp.chi2df[1], 2);
-			sbuf_adds(out, x->disp.over ? "\n(1 ved Poisson): overspredt, så intervallet og p-verdien er for optimistiske.\n"
-						    : "\n(1 ved Poisson): ingen tydelig overspredning.\n");
+			num_nb(o, out, x->disp.chi2df[0], 2);
+			sbuf_adds(out, RL(o, " og ", " and "));
+			num_nb(o, out, x->disp.chi2df[1], 2);
+			if (x->disp.over)
+				sbuf_adds(out, RL(o, "\n(1 ved Poisson): overspredt, så intervallet og p-verdien er for optimistiske.\n",
+						  "\n(1 under Poisson): over-dispersed, so the interval and the p-value are too optimistic.\n"));
+			else
+				sbuf_adds(out, RL(o, "\n(1 ved Poisson): ingen tydelig overspredning.\n",
+						  "\n(1 under Poisson): no clear over-dispersion.\n"));
 		}
 	} else {
-		sbuf_adds(out, "For få avvik til å teste endringen.\n");
+		sbuf_adds(out, RL(o, "For få avvik til å teste endringen.\n", "Too few deviations to test the change.\n"));
 	}
 	reporter_split(rep, kf, unn, other);
 	sbuf_addch(out, '\n');
-	header_row(out, w, "Meldt av", a, b);
-	text_row(out, w, "kommune og fastlege", kf[0], kf[1]);
-	text_row(out, w, "UNN", unn[0], unn[1]);
+	header_row(o, out, w, RL(o, "Meldt av", "Reported by"), a, b);
+	text_row(o, out, w, RL(o, "kommune og fastlege", "municipalities and GPs"), kf[0], kf[1]);
+	text_row(o, out, w, "UNN", unn[0], unn[1]);
 	if (other[0] || other[1])
-		text_row(out, w, "andre/ukjent", other[0], other[1]);
+		text_row(o, out, w, RL(o, "andre/ukjent", "other/unknown"), other[0], other[1]);
 	if (unn[0] && unn[1]) {
-		sbuf_adds(out, "  Forhold kommune og fastlege : UNN = ");
-		num_nb(out, (double)kf[0] / (double)unn[0], 1);
-		sbuf_adds(out, " : 1 og ");
-		num_nb(out, (double)kf[1] / (double)unn[1], 1);
+		sbuf_adds(out, RL(o, "  Forhold kommune og fastlege : UNN = ",
+				  "  Ratio municipalities and GPs : UNN = "));
+		num_nb(o, out, (double)kf[0] / (double)unn[0], 1);
+		sbuf_adds(out, RL(o, " : 1 og ", " : 1 and "));
+		num_nb(o, out, (double)kf[1] / (double)unn[1], 1);
 		sbuf_adds(out, " : 1\n");
 	}
 	if (!isnan(x->share.fisher_p)) {
-		sbuf_adds(out, "  Andel kommune og fastlege: ");
-		num_nb(out, 100 * x->share.share[0], 1);
-		sbuf_adds(out, " % (95 % KI ");
-		num_nb(out, 100 * x->share.lo[0], 1);
+		sbuf_adds(out, RL(o, "  Andel kommune og fastlege: ", "  Share of municipalities and GPs: "));
+		num_nb(o, out, 100 * x->share.share[0], 1);
+		sbuf_adds(out, RL(o, " % (95 % KI ", " % (95 % CI "));
+		num_nb(o, out, 100 * x->share.lo[0], 1);
 		sbuf_adds(out, "–");
-		num_nb(out, 100 * x->share.hi[0], 1);
-		sbuf_adds(out, ") og ");
-		num_nb(out, 100 * x->share.share[1], 1);
+		num_nb(o, out, 100 * x->share.hi[0], 1);
+		sbuf_adds(out, RL(o, ") og ", ") and "));
+		num_nb(o, out, 100 * x->share.share[1], 1);
 		sbuf_adds(out, " % (");
-		num_nb(out, 100 * x->share.lo[1], 1);
+		num_nb(o, out, 100 * x->share.lo[1], 1);
 		sbuf_adds(out, "–");
-		num_nb(out, 100 * x->share.hi[1], 1);
-		sbuf_adds(out, "),\n  Fishers eksakte test av endringen: p = ");
-		num_nb(out, x->share.fisher_p, x->share.fisher_p < 0.001 ? 5 : 4);
+		num_nb(o, out, 100 * x->share.hi[1], 1);
+		sbuf_adds(out, RL(o, "),\n  Fishers eksakte test av endringen: p = ",
+				  "),\n  Fisher's exact test of the change: p = "));
+		num_nb(o, out, x->share.fisher_p, x->share.fisher_p < 0.001 ? 5 : 4);
 		sbuf_addch(out, '\n');
 	}
-	text_table(out, w, "Etter retning", a, b, dir, o, 0);
-	text_table(out, w, "Etter kategori", a, b, cat, o, 1);
-	sbuf_adds(out, "\nRF: rateforhold; p: eksakt Poisson-test per rad, ikke justert for mange tester.\n");
-	sbuf_addf(out, "\nData: %ld unike avvik lagret (%ld meldinger mottatt, %ld duplikater fjernet, "
-		  "%ld hoppet over, %ld i karantene).\n",
+	text_table(out, w, RL(o, "Etter retning", "By direction"), a, b, dir, o, 0);
+	text_table(out, w, RL(o, "Etter kategori", "By category"), a, b, cat, o, 1);
+	sbuf_adds(out, RL(o, "\nRF: rateforhold; p: eksakt Poisson-test per rad, ikke justert for mange tester.\n",
+			  "\nRR: rate ratio; p: exact Poisson test per row, not adjusted for multiple testing.\n"));
+	sbuf_addf(out, RL(o, "\nData: %ld unike avvik lagret (%ld meldinger mottatt, %ld duplikater fjernet, "
+			     "%ld hoppet over, %ld i karantene).\n",
+			  "\nData: %ld unique deviations stored (%ld messages received, %ld duplicates removed, "
+			  "%ld skipped, %ld quarantined).\n"),
 		  tot->deviations, tot->received, tot->duplicates,
 		  tot->skipped, tot->quarantined);
 	if (tot->overrides)
-		sbuf_addf(out, "Manuelle korreksjoner som gjelder: %ld.\n", tot->overrides);
+		sbuf_addf(out, RL(o, "Manuelle korreksjoner som gjelder: %ld.\n", "Manual corrections in effect: %ld.\n"),
+			  tot->overrides);
 	if (o->exclude && *o->exclude)
-		sbuf_addf(out, "Ikke talt med: kategori %s.\n", o->exclude);
-	sbuf_addf(out, "Regelsett: commit %s\n", o->commit);
+		sbuf_addf(out, RL(o, "Ikke talt med: kategori %s.\n", "Not counted: category %s.\n"), o->exclude);
+	sbuf_addf(out, RL(o, "Regelsett: commit %s\n", "Rules: commit %s\n"), o->commit);
 }
 
 static void json_num(sbuf *out, double v);

@@ -13,6 +13,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "classify/classify_int.h"
@@ -338,6 +340,264 @@ static void test_load_errors(void **state)
 	sbuf_release(&err);
 }
 
+/* ---- hostile rule sets: bounded loading and matching ---- */
+
+static const char test_orgs[] =
+	"orgs:\n"
+	"  - { id: tromso, name: Tromsø kommune, type: kommune, aliases: [Tromsø] }\n"
+	"  - { id: unn, name: UNN HF, type: unn, aliases: [UNN] }\n"
+	"fastlege_patterns: ['legekontor\\w*']\n";
+
+/* Loads the shipped categories, orgs (NULL: test_orgs) and one rule file
+ * from memory: -1 with err on a load error. */
+static int load_mem(const char *rules_text, const char *orgs, classify_rules **out, sbuf *err)
+{
+	sbuf cats = SBUF_INIT, path = SBUF_INIT;
+	const char *names[] = { "categories.yaml", "orgs.yaml", "rules/test.yaml" };
+	const char *data[3];
+	size_t len[3];
+	int rc;
+
+	sbuf_addf(&path, "%s/rules/categories.yaml", src_dir());
+	assert_int_equal(sbuf_read_file(&cats, path.buf, 0), 0);
+	data[0] = cats.buf;
+	data[1] = orgs ? orgs : test_orgs;
+	data[2] = rules_text;
+	len[0] = cats.len;
+	len[1] = strlen(data[1]);
+	len[2] = strlen(rules_text);
+	rc = classify_rules_load_mem(out, names, data, len, 3, err);
+	sbuf_release(&cats);
+	sbuf_release(&path);
+	return rc;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* all/any/not 10,000 deep: refused at the YAML depth limit, quickly and
+ * without deep recursion; a condition tree deeper than 32 but within the
+ * YAML limit is refused by the rule parser. */
+static void test_deep_nesting(void **state)
+{
+	static const char *const open_[] = { "{ all: [ ", "{ any: [ ", "{ not: " };
+	static const char *const close_[] = { " ] }", " ] }", " }" };
+	size_t k, i;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		sbuf y = SBUF_INIT, err = SBUF_INIT;
+		classify_rules *r = NULL;
+		double t0 = now_s();
+
+		sbuf_adds(&y, "rules:\n  - id: deep\n    category: epikrise\n    when: ");
+		for (i = 0; i < 10000; i++)
+			sbuf_adds(&y, open_[k]);
+		sbuf_adds(&y, "{ text: epikrise }");
+		for (i = 0; i < 10000; i++)
+			sbuf_adds(&y, close_[k]);
+		sbuf_addch(&y, '\n');
+		assert_int_equal(load_mem(y.buf, NULL, &r, &err), -1);
+		assert_null(r);
+		assert_non_null(strstr(err.buf, "nesting deeper than 64 levels"));
+		assert_true(now_s() - t0 < 5.0);
+		sbuf_release(&y);
+		sbuf_release(&err);
+	}
+	{
+		/* 40 nots: 41 YAML levels, but 40 condition levels */
+		sbuf y = SBUF_INIT, err = SBUF_INIT;
+		classify_rules *r = NULL;
+
+		sbuf_adds(&y, "rules:\n  - id: deep\n    category: epikrise\n    when: ");
+		for (i = 0; i < 40; i++)
+			sbuf_adds(&y, "{ not: ");
+		sbuf_adds(&y, "{ text: epikrise }");
+		for (i = 0; i < 40; i++)
+			sbuf_adds(&y, " }");
+		sbuf_addch(&y, '\n');
+		assert_int_equal(load_mem(y.buf, NULL, &r, &err), -1);
+		assert_non_null(strstr(err.buf, "conditions nested deeper than 32 levels"));
+		sbuf_release(&y);
+		sbuf_release(&err);
+	}
+	{
+		/* 24 condition levels are fine, and evaluate: an even number of nots */
+		sbuf y = SBUF_INIT, err = SBUF_INIT;
+		classify_rules *r = NULL;
+
+		sbuf_adds(&y, "rules:\n  - id: deep\n    category: epikrise\n    when: ");
+		for (i = 0; i < 18; i++)
+			sbuf_adds(&y, i % 3 == 2 ? "{ not: { not: " : i % 3 ? "{ any: [ " : "{ all: [ ");
+		sbuf_adds(&y, "{ text: epikrise }");
+		for (i = 18; i-- > 0;)
+			sbuf_adds(&y, i % 3 == 2 ? " } }" : " ] }");
+		sbuf_addch(&y, '\n');
+		if (load_mem(y.buf, NULL, &r, &err))
+			fail_msg("24 levels: %s", err.buf);
+		CAT_IS(r, "Epikrisen mangler", "epikrise");
+		CAT_IS(r, "Henvisningen mangler", "annet");
+		classify_rules_free(r);
+		sbuf_release(&y);
+		sbuf_release(&err);
+	}
+}
+
+/* A pattern too large to compile is a load error naming the rule's line;
+ * a long word list compiles, and loading and matching stay fast. */
+static void test_huge_patterns(void **state)
+{
+	sbuf y = SBUF_INIT, err = SBUF_INIT;
+	classify_rules *r = NULL;
+	size_t i;
+	double t0;
+
+	(void)state;
+	sbuf_adds(&y, "rules:\n  - id: huge\n    category: epikrise\n    when: { text: '");
+	for (i = 0; i < 1000000; i++)
+		sbuf_addch(&y, "abcdefgh"[i % 8]);
+	sbuf_adds(&y, "' }\n");
+	t0 = now_s();
+	assert_int_equal(load_mem(y.buf, NULL, &r, &err), -1);
+	assert_null(r);
+	assert_non_null(strstr(err.buf, "rules/test.yaml:4:"));
+	assert_non_null(strstr(err.buf, "too large"));
+	/* the message quotes the start of the pattern, not a megabyte of it */
+	assert_non_null(strstr(err.buf, "'abcdefghabcdefgh"));
+	assert_non_null(strstr(err.buf, "…' (1000000 bytes)"));
+	assert_true(err.len < 400);
+	assert_true(now_s() - t0 < 5.0);
+
+	/* 20,000 alternatives: compiled or refused, but not slow (a YAML list
+	 * grown one item at a time took 12 s under ASan: quadratic copying) */
+	sbuf_reset(&y);
+	sbuf_reset(&err);
+	sbuf_adds(&y, "rules:\n  - id: many\n    category: epikrise\n    when: { text: { word: [");
+	for (i = 0; i < 20000; i++)
+		sbuf_addf(&y, "%sord%zu", i ? ", " : "", i);
+	sbuf_adds(&y, ", epikrise] } }\n");
+	t0 = now_s();
+	if (!load_mem(y.buf, NULL, &r, &err)) {
+		CAT_IS(r, "Epikrisen mangler, men epikrise kom", "epikrise");
+		CAT_IS(r, "Henvisningen mangler", "annet");
+		classify_rules_free(r);
+	} else {
+		assert_non_null(strstr(err.buf, "rules/test.yaml:4:"));
+	}
+	assert_true(now_s() - t0 < 5.0);
+	sbuf_release(&y);
+	sbuf_release(&err);
+}
+
+/* Catastrophic backtracking: the regex stops at the match limit, counts
+ * as not matching, the other rules still decide, and the pattern is
+ * logged once however many records hit it. */
+static void test_catastrophic_regex(void **state)
+{
+	classify_rules *r = NULL;
+	sbuf err = SBUF_INIT, text = SBUF_INIT, log = SBUF_INIT;
+	char logpath[] = "/tmp/avvik-lang-log-XXXXXX";
+	unsigned long hits0 = classify_regex_limit_hits();
+	int fd, saved, jit, i;
+	double t0;
+
+	(void)state;
+	fd = mkstemp(logpath);
+	assert_true(fd >= 0);
+	for (i = 0; i < 4000; i++)
+		sbuf_addch(&text, 'a');
+	sbuf_adds(&text, "! epikrisen mangler");
+	saved = dup(2);
+	for (jit = 1; jit >= 0; jit--) {
+		/* the JIT and the interpreter enforce the limits separately */
+		classify_set_jit(jit);
+		if (load_mem("rules:\n"
+			     "  - id: evil\n    category: legemidler\n    priority: 90\n"
+			     "    when: { text: '(a+)+$' }\n"
+			     "  - id: evil-near\n    tags: [evil]\n"
+			     "    when: { near: { a: '(\\w+\\s?)+$', b: epikrise, within: 3 } }\n"
+			     "  - id: fine\n    category: epikrise\n    when: { text: epikrisen }\n",
+			     NULL, &r, &err))
+			fail_msg("load: %s", err.buf);
+		fflush(stderr);
+		dup2(fd, 2);
+		t0 = now_s();
+		for (i = 0; i < 3; i++)
+			CAT_IS(r, text.buf, "epikrise");
+		fflush(stderr);
+		dup2(saved, 2);
+		/* three records, two hostile patterns: a bounded time each */
+		assert_true(now_s() - t0 < 10.0);
+		classify_rules_free(r);
+		r = NULL;
+	}
+	classify_set_jit(1);
+	close(saved);
+	assert_true(classify_regex_limit_hits() - hits0 >= 6);
+	assert_int_equal(sbuf_read_file(&log, logpath, 0), 0);
+	{
+		/* once per pattern and rule set: 2 patterns x 2 loads */
+		size_t n = 0;
+		const char *p = log.buf;
+		while ((p = strstr(p, "counted as not matching"))) {
+			n++;
+			p++;
+		}
+		assert_int_equal(n, 4);
+	}
+	assert_non_null(strstr(log.buf, "rules/test.yaml:2: rule 'evil'"));
+	assert_non_null(strstr(log.buf, "rule 'evil-near'"));
+	close(fd);
+	unlink(logpath);
+	sbuf_release(&log);
+	sbuf_release(&text);
+	sbuf_release(&err);
+}
+
+/* A hostile fastlege pattern in orgs.yaml is bounded the same way. */
+static void test_catastrophic_fastlege(void **state)
+{
+	classify_rules *r = NULL;
+	sbuf err = SBUF_INIT, name = SBUF_INIT;
+	classify_org o;
+	avvik_party p;
+	unsigned long hits0 = classify_regex_limit_hits();
+	int i, saved, null;
+
+	(void)state;
+	if (load_mem("rules: []\n",
+		     "orgs:\n  - { id: unn, name: UNN HF, type: unn, aliases: [UNN] }\n"
+		     "fastlege_patterns: ['(x+)+$']\n", &r, &err))
+		fail_msg("load: %s", err.buf);
+	for (i = 0; i < 3000; i++)
+		sbuf_addch(&name, 'x');
+	sbuf_addch(&name, '!');
+	memset(&p, 0, sizeof p);
+	p.name = name.buf;
+	/* the one warning is expected: keep it out of the test output */
+	fflush(stderr);
+	saved = dup(2);
+	null = open("/dev/null", O_WRONLY);
+	assert_true(saved >= 0 && null >= 0);
+	dup2(null, 2);
+	classify_org_resolve(r, &p, &o);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(null);
+	assert_int_not_equal(o.type, ORG_TYPE_FASTLEGE);
+	assert_true(classify_regex_limit_hits() > hits0);
+	classify_org_clear(&o);
+	classify_rules_free(r);
+	sbuf_release(&name);
+	sbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +610,10 @@ int main(void)
 		cmocka_unit_test(test_prefilter_skips),
 		cmocka_unit_test(test_priority_and_ties),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_huge_patterns),
+		cmocka_unit_test(test_catastrophic_regex),
+		cmocka_unit_test(test_catastrophic_fastlege),
 	};
 	return cmocka_run_group_tests_name("rules_lang", tests, setup, teardown);
 }
