@@ -54,6 +54,8 @@ static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, s
 	return rc;
 }
 
+static int run_lock(const char *db);
+
 /* --jobs N: 1..64 */
 static int parse_jobs(const char *s, int *out)
 {
@@ -115,7 +117,7 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 	cli_source adhoc;
 	size_t n = 0;
 	store *st;
-	int c, rc, dry_run = 0;
+	int c, rc, dry_run = 0, lock;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -148,8 +150,16 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 	} else if (ingest_select(cfg, argc - optind, argv + optind, &srcs, &n)) {
 		return EXIT_USAGE;
 	}
+	/* one writer at a time: ingest takes the lock `run` takes */
+	lock = run_lock(cfg->db);
+	if (lock == -1 || lock == -2) {
+		free(srcs);
+		return lock == -2 ? EXIT_LOCKED : EXIT_FATAL;
+	}
 	if (!(st = cli_store_open(cfg))) {
 		free(srcs);
+		if (lock >= 0)
+			close(lock);
 		return EXIT_USAGE;
 	}
 	store_set_dry_run(st, dry_run);
@@ -161,6 +171,8 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 	}
 	free(srcs);
 	store_close(st);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }
 
@@ -193,7 +205,7 @@ int cmd_classify(cli_config *cfg, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rev = cfg->rules_rev;
-	int c, all = 0, rc;
+	int c, all = 0, rc, lock;
 	store *st;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -207,10 +219,18 @@ int cmd_classify(cli_config *cfg, int argc, char **argv)
 		cli_usage(stderr, "classify");
 		return EXIT_USAGE;
 	}
-	if (!(st = cli_store_open(cfg)))
+	lock = run_lock(cfg->db);
+	if (lock == -1 || lock == -2)
+		return lock == -2 ? EXIT_LOCKED : EXIT_FATAL;
+	if (!(st = cli_store_open(cfg))) {
+		if (lock >= 0)
+			close(lock);
 		return EXIT_USAGE;
+	}
 	rc = classify_now(cfg, st, rev, all);
 	store_close(st);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }
 
@@ -220,6 +240,8 @@ static int run_lock(const char *db)
 	sbuf p = SBUF_INIT;
 	int fd;
 
+	if (access(db, F_OK) != 0)
+		return -3;   /* no database: opening it says so; nothing to lock */
 	sbuf_addf(&p, "%s.lock", db);
 	fd = open(p.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -273,13 +295,14 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 	if (ingest_select(cfg, 0, NULL, &srcs, &n))
 		return EXIT_USAGE;
 	lock = run_lock(cfg->db);
-	if (lock < 0) {
+	if (lock == -1 || lock == -2) {
 		free(srcs);
 		return lock == -2 ? EXIT_LOCKED : EXIT_FATAL;
 	}
 	if (!(st = cli_store_open(cfg))) {
 		free(srcs);
-		close(lock);
+		if (lock >= 0)
+			close(lock);
 		return EXIT_USAGE;
 	}
 	store_set_dry_run(st, dry_run);
@@ -293,6 +316,7 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 	}
 	free(srcs);
 	store_close(st);
-	close(lock);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }

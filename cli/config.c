@@ -9,6 +9,7 @@
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
 	cli_config *cfg;
@@ -269,6 +270,12 @@ int cli_config_load(cli_config *cfg, const char *path, sbuf *err)
 		if (remote && config_url_has_credentials(s->url)) {
 			sbuf_addf(err, "%s:%d: url: source '%s': credentials do not go in the url (expected "
 				  "user with password_file or password_env)", s->file, s->line, s->name);
+			return -1;
+		}
+		if (s->type == SOURCE_HTTP && (s->password_file || s->password_env || s->token_file) &&
+		    strncasecmp(s->url, "https://", 8)) {
+			sbuf_addf(err, "%s:%d: url: source '%s': credentials are only sent over https "
+				  "(expected an https:// url)", s->file, s->line, s->name);
 			return -1;
 		}
 		if (s->type == SOURCE_IMAP && (!s->password_file == !s->password_env)) {

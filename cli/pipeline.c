@@ -120,6 +120,7 @@ typedef struct {
 static struct {
 	const char *source;
 	struct timespec start, last;
+	int drawn;
 } progress;
 
 static double progress_since(const struct timespec *t0, const struct timespec *t1)
@@ -139,6 +140,7 @@ static int progress_wanted(void)
 static void progress_start(const char *source)
 {
 	progress.source = source;
+	progress.drawn = 0;
 	clock_gettime(CLOCK_MONOTONIC, &progress.start);
 	progress.last = progress.start;
 }
@@ -151,8 +153,10 @@ static void progress_show(const pipeline_counts *c, int final)
 	if (!progress_wanted() || !progress.source)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!final && progress_since(&progress.last, &now) < 0.2)
+	/* the first update at once, then at most five a second */
+	if (!final && progress.drawn && progress_since(&progress.last, &now) < 0.2)
 		return;
+	progress.drawn = !final;
 	progress.last = now;
 	secs = progress_since(&progress.start, &now);
 	if (final)
@@ -589,7 +593,8 @@ static int pipeline_imap(store *st, const cli_source *src, ingest_ctx *ictx, ing
 	if (ingest_imap_search(im, last + 1, 0, &uids, &n, &err))
 		goto failed;
 	/* after = leave: fetching sets \Seen, so what was unseen is made so again */
-	if (n && !strcmp(after, "leave") && ingest_imap_search(im, last + 1, 1, &unseen, &n_unseen, &err))
+	if (n && (!strcmp(after, "leave") || store_is_dry_run(st)) &&
+	    ingest_imap_search(im, last + 1, 1, &unseen, &n_unseen, &err))
 		goto failed;
 	log_info("source %s: mailbox %s: UIDVALIDITY %llu, %zu new message%s after UID %llu",
 		 src->name, ingest_imap_mailbox(im), (unsigned long long)uidv, n, n == 1 ? "" : "s",
@@ -628,8 +633,9 @@ static int pipeline_imap(store *st, const cli_source *src, ingest_ctx *ictx, ing
 		{
 			const char *act = !strcmp(after, "leave")
 				? (imap_in(unseen, n_unseen, uids[i]) ? "unseen" : NULL) : after;
+			/* a dry run stored nothing: only undo what fetching did */
 			if (store_is_dry_run(st))
-				act = NULL;   /* nothing was stored: leave the mailbox as it is */
+				act = imap_in(unseen, n_unseen, uids[i]) ? "unseen" : NULL;
 			if (act && ingest_imap_after(im, uids[i], act, &err)) {
 				log_warn("source %s: %s (the message is stored)", src->name, err.buf);
 				sbuf_reset(&err);
@@ -657,6 +663,8 @@ out:
 
 /* ---- HTTP sources ---- */
 
+#define HTTP_MAX_PAGES 10000
+
 /* Fetches every document a response stands for: the response itself, or
  * the documents an Atom feed links to.  0 ok; -1 with err. */
 static int http_documents(const ingest_http_req *req, const char *url, ingest_http_resp *first,
@@ -683,6 +691,11 @@ static int http_documents(const ingest_http_req *req, const char *url, ingest_ht
 		ingest_http_resp r;
 
 		entry.since = NULL;
+		/* the source's credentials are for the feed's own server only */
+		if (!ingest_http_same_origin(url, links[i])) {
+			entry.user = entry.password = entry.bearer_token = NULL;
+			log_info("%s: entry on another server, fetched without credentials", links[i]);
+		}
 		ingest_http_resp_init(&r);
 		if (!rc && ingest_http_get(&entry, links[i], 0, &r, err) == 0) {
 			sbuf_init(&(*docs)[*n], 0);
@@ -782,7 +795,7 @@ static int pipeline_http(store *st, const cli_source *src, ingest_ctx *ictx, ing
 	req.user = src->user;
 	req.password = src->user ? secret.buf : NULL;
 	req.bearer_token = src->token_file ? secret.buf : NULL;
-	for (page = 0; page < 10000; page++) {
+	for (page = 0; page < HTTP_MAX_PAGES; page++) {
 		sbuf *docs = NULL;
 		size_t n = 0;
 		int rc;
@@ -812,8 +825,18 @@ static int pipeline_http(store *st, const cli_source *src, ingest_ctx *ictx, ing
 		counts_add(out, &run->file);
 		if (!next)
 			break;
+		if (since && !strcmp(since, next)) {
+			sbuf_addf(&err, "%s: next-since '%s' is the cursor just used: the server's paging "
+				  "does not advance (stopped; what came is stored)", src->url, next);
+			goto failed;
+		}
 		free(since);
 		since = xstrdup(next);
+	}
+	if (page == HTTP_MAX_PAGES) {
+		sbuf_addf(&err, "%s: more than %d pages in one run: stopped (what came is stored; the "
+			  "next run goes on from there)", src->url, HTTP_MAX_PAGES);
+		goto failed;
 	}
 	goto out;
 failed:

@@ -81,7 +81,7 @@ int cli_output_open(cli_output *o, const char *path)
 		sbuf_release(&t);
 		return -1;
 	}
-	fchmod(fd, 0644);
+	/* mkstemp makes it 0600, and so it stays: reports hold health data */
 	o->path = xstrdup(path);
 	o->tmp = sbuf_detach(&t, NULL);
 	return 0;

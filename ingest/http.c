@@ -173,7 +173,11 @@ int ingest_http_get(const ingest_http_req *req, const char *url, int conditional
 	t.too_large = 0;
 	curl_easy_setopt(h, CURLOPT_URL, full.buf);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* a redirect may not downgrade https to http; credentials never follow
+	 * a redirect to another host (libcurl's default, said here) */
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
+			 strncasecmp(full.buf, "https:", 6) ? "http,https" : "https");
+	curl_easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, 0L);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -243,6 +247,40 @@ int ingest_http_get(const ingest_http_req *req, const char *url, int conditional
 }
 
 /* ---- what a response says beyond its records ---- */
+
+/* Scheme, host and port of a URL, lower-cased, as "https://host:443". */
+static int http_origin(const char *url, sbuf *out)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *p;
+	int rc = -1;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+		sbuf_addf(out, "%s://%s:%s", scheme, host, port);
+		for (p = out->buf; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p + 32);
+		rc = 0;
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int ingest_http_same_origin(const char *a, const char *b)
+{
+	sbuf oa = SBUF_INIT, ob = SBUF_INIT;
+	int same = http_origin(a, &oa) == 0 && http_origin(b, &ob) == 0 && !strcmp(oa.buf, ob.buf);
+
+	sbuf_release(&oa);
+	sbuf_release(&ob);
+	return same;
+}
 
 int ingest_http_is_atom(const char *data, size_t len)
 {

@@ -192,6 +192,9 @@ int ingest_http_get(const ingest_http_req *req, const char *url, int conditional
 int ingest_http_is_atom(const char *data, size_t len);
 int ingest_http_atom_links(const char *data, size_t len, const char *base_url, char ***out,
 			   size_t *n, sbuf *err);
+/* Whether two URLs have the same scheme, host and port: credentials are
+ * only sent to the server they were configured for. */
+int ingest_http_same_origin(const char *a, const char *b);
 /* The `next-since` attribute of an export's root element: the cursor for
  * the next page; NULL when this was the last page.  Caller frees. */
 char *ingest_http_next_since(const char *data, size_t len);

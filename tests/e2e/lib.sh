@@ -34,15 +34,18 @@ exits() {
 	"$@" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
 	got=$?
 	if [ "$got" = "$want" ]; then pass "$d"; else
-		fail "$d"; diag "exit $got, expected $want"; sed 's/^/#   /' "$T_DIR/last.err" | head -20
+		fail "$d"; diag "exit $got, expected $want"; head -20 "$T_DIR/last.err" | show_lines
 	fi
 }
+# Lines as TAP comments: control characters dropped, always newline-ended,
+# so a file without a final newline cannot swallow the next test line.
+show_lines() { awk '{ gsub(/[\r\033]/, ""); print "#   " $0 }'; }
 # like DESCRIPTION FILE REGEX: passes when the file has a line matching REGEX
 like() {
-	if grep -Eq -- "$3" "$2"; then pass "$1"; else fail "$1"; diag "no line matches /$3/ in:"; head -20 "$2" | sed 's/^/#   /'; fi
+	if grep -Eq -- "$3" "$2"; then pass "$1"; else fail "$1"; diag "no line matches /$3/ in:"; head -20 "$2" | show_lines; fi
 }
 unlike() {
-	if grep -Eq -- "$3" "$2"; then fail "$1"; grep -E -- "$3" "$2" | head -5 | sed 's/^/#   /'; else pass "$1"; fi
+	if grep -Eq -- "$3" "$2"; then fail "$1"; grep -E -- "$3" "$2" | head -5 | show_lines; else pass "$1"; fi
 }
 done_testing() { [ "$T_FAILED" -eq 0 ]; exit $?; }
 # sql DB QUERY: one value

@@ -3,7 +3,7 @@
 # classify -> report compare, and what a re-run must not change.
 . "$AVVIK_SRC/tests/e2e/lib.sh"
 : "${AVVIK_GEN:?AVVIK_GEN must name the demo generator}"
-plan 28
+plan 29
 
 "$AVVIK_GEN" --out corpus --truth truth.tsv >gen.log
 ok "generator wrote a corpus" test -s truth.tsv
@@ -23,6 +23,7 @@ exits "classify" 0 avvik --db d.db classify
 like "classify names the rules commit" last.out 'classified 775 deviations under rules commit [0-9a-f]{12}'
 
 exits "report compare as json" 0 avvik --db d.db report compare 2023 2024 --format json -o cmp.json
+is "a report written with -o is private (mode 0600)" "$(stat -c %a cmp.json)" 600
 is "2023 count" "$(json cmp.json '$j->{periods}[0]{count}')" 424
 is "2024 count" "$(json cmp.json '$j->{periods}[1]{count}')" 351
 is "absolute change" "$(json cmp.json '$j->{change}{absolute}')" -73

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Configured sources, `ingest NAME`, `run` and its lock.
 . "$AVVIK_SRC/tests/e2e/lib.sh"
-plan 11
+plan 12
 
 F=$AVVIK_SRC/fixtures
 mkdir -p a b
@@ -37,5 +37,6 @@ like "and is the one opened" last.err 'elsewhere\.db: no database here'
 flock x.db.lock sleep 3 &
 sleep 1
 exits "a second run while one holds the lock exits 75" 75 avvik run
+exits "so does an ingest" 75 avvik ingest dialog
 wait
 done_testing
