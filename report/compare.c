@@ -98,6 +98,10 @@ static void num_nb(const report_opts *o, sbuf *out, double v, int decimals)
 	char *p;
 	int en = o->lang == REPORT_LANG_EN;
 
+	if (!isfinite(v)) {   /* no number to give (an empty period): a dash, not "inf" */
+		sbuf_adds(out, "–");
+		return;
+	}
 	snprintf(b, sizeof b, "%.*f", decimals, fabs(v));
 	if (!en && (p = strchr(b, '.')))
 		*p = ',';
@@ -604,7 +608,9 @@ int report_compare(store *st, const report_opts *o, const period *a, const perio
 		sbuf_addf(err, "database: %s", store_errmsg(st));
 		goto out;
 	}
-	have_test = stats_poisson_compare(na, a->months, nb, b->months, 0.95, &ps) == 0;
+	/* with no deviation at all in one period a ratio says nothing */
+	have_test = na > 0 && nb > 0 &&
+		    stats_poisson_compare(na, a->months, nb, b->months, 0.95, &ps) == 0;
 	report_share_init(&x.share);
 	for (size_t i = 0; i < rep.len; i++)
 		for (int s = 0; s < 2; s++)
