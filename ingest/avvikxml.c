@@ -132,34 +132,6 @@ static int ingest_ax_bool(const char *v)
 	return -1;
 }
 
-/* patient-id -> pseudonym only.  An 11-digit number is keyed on its digits
- * so "157202 55178" and "15720255178" link; anything else on its text. */
-static char *ingest_ax_patient_key(const ingest_ctx *ctx, const char *v)
-{
-	sbuf key = SBUF_INIT;
-	char digits[12];
-	size_t n = 0;
-	const char *s;
-
-	for (s = v; *s; s++) {
-		if (*s >= '0' && *s <= '9') {
-			if (n < 11)
-				digits[n] = *s;
-			n++;
-		} else if (*s != ' ' && *s != '-' && *s != '.') {
-			n = 99;
-			break;
-		}
-	}
-	if (n == 11) {
-		digits[11] = '\0';
-		ingest_pseudonym(ctx, digits, &key);
-	} else {
-		ingest_pseudonym(ctx, v, &key);
-	}
-	return sbuf_detach(&key, NULL);
-}
-
 static int64_t ingest_ax_size(const char *v)
 {
 	char *end;
@@ -206,7 +178,7 @@ static int ingest_ax_record(const ingest_ctx *ctx, const char *origin, const cha
 	v = ingest_xml_text(ingest_xml_child(rec, AX, "patient-id"));
 	if (v) {
 		/* never stored: only the keyed pseudonym */
-		r->patient_key = ingest_ax_patient_key(ctx, v);
+		r->patient_key = ingest_patient_key(ctx, v, 1);
 		if (r->patient_related < 0)
 			r->patient_related = 1;
 		free(v);
@@ -268,7 +240,7 @@ static int ingest_ax_emit(const ingest_ctx *ctx, const char *origin, const char 
 					 outer ? strlen((const char *)outer) : 0, NULL, line,
 					 "%s:%ld: %s", origin, line, prob.why.buf);
 	else
-		rc = ingest_emit_record(ctx, &rec, (const char *)outer,
+		rc = ingest_emit_record(ctx, NULL, &rec, (const char *)outer,
 					outer ? strlen((const char *)outer) : 0, line);
 	ingest_xml_errors_resume(err);
 	avvik_record_clear(&rec);
@@ -425,8 +397,11 @@ static int ingest_ax_run(const ingest_ctx *ctx, const char *origin, const ingest
 			  err.msg.len ? err.msg.buf : "read error");
 		/* records were handed on already: say so loudly (the reason itself,
 		 * scrubbed, goes to the sink) */
+		sbuf o = SBUF_INIT;
+		ingest_clean_text(ctx, NULL, origin, &o);
 		log_error("%s: changed while being read; %ld records were handed on before "
-			  "the file was quarantined", origin, emitted);
+			  "the file was quarantined", o.buf, emitted);
+		sbuf_release(&o);
 	}
 	xmlFreeTextReader(reader);
 out_err:

@@ -15,7 +15,13 @@
  *   organisation line (else the sender's name) as unit;
  *   concerned = the form's Gjelder enhet, else the first UNN or "X kommune"
  *   the subject or text names; event_date = the form's Dato for hendelse;
- *   attachments = every part that is not body text: name, type, size.
+ *   attachments = every part that is not body text: name, type, size;
+ *   patient_related = 1 with a Pasient, patient-name (Pasientens navn, Navn
+ *   på pasient, Pasientnavn; "Navn" inside a form) or number line
+ *   (Fødselsnummer, Personnummer, Pnr, F.nr, Fnr); patient_key = pseudonym
+ *   of the number (ingest_patient_key); the names are blanked in every field
+ *   of the record, the origin included, and in the origins and reasons of
+ *   what the message carries.
  * An e-mail with a KITH MsgHead or avvik export XML attachment is a carrier:
  * it is handed on as SKIPPED and each such attachment is parsed on its own
  * (ingest_buffer), its items linked to the e-mail by parent_sha256.
@@ -240,7 +246,11 @@ void ingest_html_text(const char *html, size_t len, sbuf *out)
 
 typedef enum {
 	FORM_NONE, FORM_REPORTER, FORM_REPORTER_UNIT, FORM_CONCERNED, FORM_CONCERNED_UNIT,
-	FORM_DATE, FORM_TEXT, FORM_SUBJECT, FORM_CATEGORY, FORM_SEVERITY, FORM_PATIENT
+	FORM_DATE, FORM_TEXT, FORM_SUBJECT, FORM_CATEGORY, FORM_SEVERITY,
+	FORM_PATIENT,        /* name and/or number */
+	FORM_PATIENT_NAME,
+	FORM_PATIENT_ID,
+	FORM_NAME            /* "Navn:": the patient's name, but only inside a form */
 } form_field;
 
 /* Labels as utf8_fold() writes them (lower case, æ->ae, ø->o, å->a,
@@ -276,9 +286,17 @@ static const struct {
 	{ "tema", FORM_SUBJECT }, { "emne", FORM_SUBJECT }, { "overskrift", FORM_SUBJECT },
 	{ "kategori", FORM_CATEGORY }, { "avvikstype", FORM_CATEGORY }, { "type avvik", FORM_CATEGORY },
 	{ "alvorlighetsgrad", FORM_SEVERITY }, { "alvorsgrad", FORM_SEVERITY },
-	{ "pasient", FORM_PATIENT }, { "pasientnavn", FORM_PATIENT }, { "gjelder pasient", FORM_PATIENT },
-	{ "gjeld pasient", FORM_PATIENT }, { "fodselsnummer", FORM_PATIENT },
-	{ "fodselsnr", FORM_PATIENT }, { "f nr", FORM_PATIENT }, { "fnr", FORM_PATIENT },
+	{ "pasient", FORM_PATIENT }, { "gjelder pasient", FORM_PATIENT },
+	{ "gjeld pasient", FORM_PATIENT }, { "pasienten", FORM_PATIENT },
+	{ "pasientnavn", FORM_PATIENT_NAME }, { "pasientens navn", FORM_PATIENT_NAME },
+	{ "navn pa pasient", FORM_PATIENT_NAME }, { "namn pa pasient", FORM_PATIENT_NAME },
+	{ "pasient navn", FORM_PATIENT_NAME }, { "pasientens namn", FORM_PATIENT_NAME },
+	{ "navn pa pasienten", FORM_PATIENT_NAME }, { "navn", FORM_NAME }, { "namn", FORM_NAME },
+	{ "fodselsnummer", FORM_PATIENT_ID }, { "fodselsnr", FORM_PATIENT_ID },
+	{ "f nr", FORM_PATIENT_ID }, { "fnr", FORM_PATIENT_ID }, { "personnummer", FORM_PATIENT_ID },
+	{ "personnr", FORM_PATIENT_ID }, { "pnr", FORM_PATIENT_ID }, { "p nr", FORM_PATIENT_ID },
+	{ "d nummer", FORM_PATIENT_ID }, { "dnr", FORM_PATIENT_ID },
+	{ "pasientens fodselsnummer", FORM_PATIENT_ID }, { "pasientens personnummer", FORM_PATIENT_ID },
 };
 
 /* The field a line's label names; *value points after the colon. */
@@ -346,6 +364,26 @@ static int form_date(const char *s, sbuf *out)
 	return 0;
 }
 
+/* Patient lines add up: every name given is blanked. */
+static void form_append(char **slot, const char *v, size_t len)
+{
+	sbuf b = SBUF_INIT;
+
+	sbuf_add(&b, v, len);
+	sbuf_trim(&b);
+	if (b.len && *slot) {
+		sbuf t = SBUF_INIT;
+		sbuf_adds(&t, *slot);
+		sbuf_addch(&t, '\n');
+		sbuf_add(&t, b.buf, b.len);
+		free(*slot);
+		*slot = sbuf_detach(&t, NULL);
+	} else if (b.len) {
+		*slot = sbuf_detach(&b, NULL);
+	}
+	sbuf_release(&b);
+}
+
 static void form_set(char **slot, const char *v, size_t len)
 {
 	sbuf b = SBUF_INIT;
@@ -371,7 +409,42 @@ void ingest_form_clear(ingest_form *f)
 	free(f->severity);
 	free(f->text);
 	free(f->patient);
+	free(f->patient_name);
+	free(f->patient_id);
 	memset(f, 0, sizeof *f);
+}
+
+/* The start of a line's label: quoted forms ("> Meldende enhet: ...") and
+ * list markers are skipped. */
+static const char *form_line_start(const char *line)
+{
+	while (*line == '>' || *line == ' ' || *line == '\t' || *line == '*')
+		line++;
+	return line;
+}
+
+/* Whether body holds labelled lines other than "Navn:": only then is a
+ * "Navn:" line the patient's name. */
+static int form_is_form(const char *body)
+{
+	const char *p = body, *value;
+	sbuf line = SBUF_INIT;
+	int yes = 0;
+
+	while (*p && !yes) {
+		size_t len = strcspn(p, "\n");
+		const char *start;
+		form_field lf;
+
+		sbuf_reset(&line);
+		sbuf_add(&line, p, len);
+		p += len + (p[len] == '\n');
+		start = form_line_start(line.buf);
+		lf = form_label(start, strlen(start), &value);
+		yes = lf != FORM_NONE && lf != FORM_NAME;
+	}
+	sbuf_release(&line);
+	return yes;
 }
 
 void ingest_form_parse(const char *body, ingest_form *f)
@@ -379,11 +452,12 @@ void ingest_form_parse(const char *body, ingest_form *f)
 	const char *p = body, *value;
 	sbuf desc = SBUF_INIT, rest = SBUF_INIT, line = SBUF_INIT;
 	form_field cur = FORM_NONE, last = FORM_NONE;
-	int in_desc = 0, have_desc = 0;
+	int in_desc = 0, have_desc = 0, in_form;
 
 	memset(f, 0, sizeof *f);
 	if (!body)
 		return;
+	in_form = form_is_form(body);
 	while (*p) {
 		size_t len = strcspn(p, "\n");
 		const char *start;
@@ -392,11 +466,10 @@ void ingest_form_parse(const char *body, ingest_form *f)
 		sbuf_reset(&line);
 		sbuf_add(&line, p, len);
 		p += len + (p[len] == '\n');
-		/* quoted forms ("> Meldende enhet: ...") and list markers */
-		start = line.buf;
-		while (*start == '>' || *start == ' ' || *start == '\t' || *start == '*')
-			start++;
+		start = form_line_start(line.buf);
 		lf = form_label(start, strlen(start), &value);
+		if (lf == FORM_NAME)
+			lf = in_form ? FORM_PATIENT_NAME : FORM_NONE;
 		if (lf != FORM_NONE) {
 			f->n_fields++;
 			cur = lf;
@@ -415,7 +488,11 @@ void ingest_form_parse(const char *body, ingest_form *f)
 			case FORM_SUBJECT: form_set(&f->subject, value, strlen(value)); break;
 			case FORM_CATEGORY: form_set(&f->category, value, strlen(value)); break;
 			case FORM_SEVERITY: form_set(&f->severity, value, strlen(value)); break;
-			case FORM_PATIENT: form_set(&f->patient, value, strlen(value)); break;
+			case FORM_PATIENT: form_append(&f->patient, value, strlen(value)); break;
+			case FORM_PATIENT_NAME:
+				form_append(&f->patient_name, value, strlen(value));
+				break;
+			case FORM_PATIENT_ID: form_append(&f->patient_id, value, strlen(value)); break;
 			case FORM_DATE: {
 				sbuf d = SBUF_INIT;
 				if (!f->event_date && form_date(value, &d) == 0)
@@ -447,6 +524,8 @@ void ingest_form_parse(const char *body, ingest_form *f)
 			case FORM_REPORTER: slot = &f->reporter; break;
 			case FORM_CONCERNED: slot = &f->concerned; break;
 			case FORM_PATIENT: slot = &f->patient; break;
+			case FORM_PATIENT_NAME: slot = &f->patient_name; break;
+			case FORM_PATIENT_ID: slot = &f->patient_id; break;
 			default: break;
 			}
 			if (slot && !*slot && t.len) {
@@ -783,69 +862,6 @@ static char *email_named_party(const char *text, const char *skip)
 	return best;
 }
 
-/* Pseudonym of a fødselsnummer in a Pasient line; NULL when none. */
-static char *email_patient_key(const ingest_ctx *ctx, const char *patient)
-{
-	const char *p;
-
-	for (p = patient; p && *p; p++) {
-		char d[12];
-		size_t n = 0;
-		const char *q = p;
-		if (!isdigit((unsigned char)*p) || (p > patient && isdigit((unsigned char)p[-1])))
-			continue;
-		while (*q && n < 11 && (isdigit((unsigned char)*q) || (*q == ' ' && n == 6))) {
-			if (*q != ' ')
-				d[n++] = *q;
-			q++;
-		}
-		d[n] = '\0';
-		if (n == 11 && !isdigit((unsigned char)*q) && ingest_fnr_valid(d)) {
-			sbuf k = SBUF_INIT;
-			ingest_pseudonym(ctx, d, &k);
-			return sbuf_detach(&k, NULL);
-		}
-	}
-	return NULL;
-}
-
-/* Removes the words of the patient's name (2+ letters, capitalised) from
- * *field, as msghead.c does with the Patient block's names. */
-static void email_blank_names(const char *patient, char **field)
-{
-	const char *p = patient;
-	sbuf t = SBUF_INIT;
-
-	if (!patient || !*field)
-		return;
-	sbuf_adds(&t, *field);
-	while (*p) {
-		size_t len = strcspn(p, " ,;-\t");
-		if (len >= 2 && (isupper((unsigned char)*p) || ((unsigned char)*p & 0x80)) &&
-		    !isdigit((unsigned char)*p)) {
-			sbuf out = SBUF_INIT;
-			size_t i = 0;
-			while (i < t.len) {
-				const unsigned char *b = (const unsigned char *)t.buf;
-				if (i + len <= t.len && !memcmp(t.buf + i, p, len) &&
-				    (i == 0 || !(isalnum(b[i - 1]) || b[i - 1] >= 0x80)) &&
-				    (i + len == t.len || !(isalnum(b[i + len]) || b[i + len] >= 0x80))) {
-					sbuf_adds(&out, "[pasientnavn]");
-					i += len;
-					continue;
-				}
-				sbuf_addch(&out, t.buf[i++]);
-			}
-			sbuf_release(&t);
-			t = out;
-		}
-		p += len;
-		p += strspn(p, " ,;-\t");
-	}
-	free(*field);
-	*field = sbuf_detach(&t, NULL);
-}
-
 static char *email_gstr(char *g)
 {
 	char *s = g ? xstrdup(g) : NULL;
@@ -906,6 +922,7 @@ int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *d
 	email_walk w;
 	avvik_record rec;
 	ingest_form form;
+	ingest_names names = INGEST_NAMES_INIT;
 	char sha[65], *from_addr = NULL, *from_name = NULL;
 	const char *mid, *subj;
 	GDateTime *date;
@@ -947,10 +964,27 @@ int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *d
 	sbuf_init(&w.html, 0);
 	w.max_xml = ingest_max_file_size(ctx);
 	email_walk_obj(&w, g_mime_message_get_mime_part(msg), 0);
-	if (w.too_deep || w.too_many)
-		log_warn("%s: e-mail %s: MIME structure %s; reading what lies above", origin,
-			 mid ? mid : "(no Message-ID)",
+
+	/* prefer text/plain; the HTML one when there is no other */
+	if (w.plain.len)
+		sbuf_add(&body, w.plain.buf, w.plain.len);
+	else
+		sbuf_add(&body, w.html.buf, w.html.len);
+	ingest_text_tidy(&body);
+	ingest_form_parse(body.buf, &form);
+	/* the patient's name, as the form gives it: taken out of everything,
+	 * origins and messages included */
+	ingest_names_add(&names, form.patient);
+	ingest_names_add(&names, form.patient_name);
+
+	if (w.too_deep || w.too_many) {
+		sbuf o = SBUF_INIT;
+		sbuf_addf(&o, "%s: e-mail %s", origin, mid ? mid : "(no Message-ID)");
+		ingest_clean_text(ctx, &names, o.buf, &where);
+		log_warn("%s: MIME structure %s; reading what lies above", where.buf,
 			 w.too_deep ? "nested deeper than 32 levels" : "of more than 1000 parts");
+		sbuf_release(&o);
+	}
 
 	for (i = 0; i < w.n_att; i++)
 		if (w.att[i].data)
@@ -962,28 +996,28 @@ int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *d
 
 		child.sink = email_child_sink;
 		child.sink_ctx = &ec;
-		rc = ingest_emit_problem(ctx, INGEST_ITEM_SKIPPED, data, len, sha, 0,
-					 "%s: e-mail %s carries %zu attached message%s, read on their own",
-					 origin, mid ? mid : "(no Message-ID)", n_carried,
-					 n_carried == 1 ? "" : "s");
+		rc = ingest_emit_problem_names(ctx, &names, INGEST_ITEM_SKIPPED, data, len, sha, 0,
+					       "%s: e-mail %s carries %zu attached message%s, read on "
+					       "their own", origin, mid ? mid : "(no Message-ID)",
+					       n_carried, n_carried == 1 ? "" : "s");
 		for (i = 0; i < w.n_att && !rc; i++) {
+			sbuf raw_where = SBUF_INIT;
+
 			if (!w.att[i].data)
 				continue;
+			/* attachments are named by senders ("Kari Nordmann
+			 * 01019012057.xml"): the origin the parsers copy into
+			 * records and reasons is scrubbed first */
+			sbuf_addf(&raw_where, "%s[%s]", origin, w.att[i].name);
 			sbuf_reset(&where);
-			sbuf_addf(&where, "%s[%s]", origin, w.att[i].name);
+			ingest_clean_text(ctx, &names, raw_where.buf, &where);
+			sbuf_release(&raw_where);
 			rc = ingest_buffer(&child, where.buf, w.att[i].data, w.att[i].len, w.att[i].fmt);
 		}
 		goto out;
 	}
 
 	avvik_record_init(&rec);
-	/* prefer text/plain; the HTML one when there is no other */
-	if (w.plain.len)
-		sbuf_add(&body, w.plain.buf, w.plain.len);
-	else
-		sbuf_add(&body, w.html.buf, w.html.len);
-	ingest_text_tidy(&body);
-	ingest_form_parse(body.buf, &form);
 
 	rec.channel = xstrdup("email");
 	rec.origin = xstrdup(origin);
@@ -1048,11 +1082,15 @@ int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *d
 	}
 	rec.source_category = form.category ? xstrdup(form.category) : NULL;
 	rec.severity = form.severity ? xstrdup(form.severity) : NULL;
-	if (form.patient) {
+	if (form.patient || form.patient_name || form.patient_id) {
 		rec.patient_related = 1;
-		rec.patient_key = email_patient_key(ctx, form.patient);
-		email_blank_names(form.patient, &rec.text);
-		email_blank_names(form.patient, &rec.subject);
+		/* a Fødselsnummer line is the patient's id; a Pasient or name
+		 * line counts when it holds a valid number */
+		rec.patient_key = ingest_patient_key(ctx, form.patient_id, 1);
+		if (!rec.patient_key)
+			rec.patient_key = ingest_patient_key(ctx, form.patient, 0);
+		if (!rec.patient_key)
+			rec.patient_key = ingest_patient_key(ctx, form.patient_name, 0);
 	} else {
 		rec.patient_related = -1;
 	}
@@ -1060,14 +1098,17 @@ int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *d
 		avvik_record_add_attachment(&rec, w.att[i].name, w.att[i].type, w.att[i].size);
 	if (!rec.subject && !rec.text && !rec.n_attachments) {
 		avvik_record_clear(&rec);
-		rc = ingest_emit_problem(ctx, INGEST_ITEM_QUARANTINE, data, len, sha, 0,
-					 "%s: e-mail %s has no subject, no text and no attachment "
-					 "(expected a report)", origin, mid ? mid : "(no Message-ID)");
+		rc = ingest_emit_problem_names(ctx, &names, INGEST_ITEM_QUARANTINE, data, len, sha, 0,
+					       "%s: e-mail %s has no subject, no text and no "
+					       "attachment (expected a report)", origin,
+					       mid ? mid : "(no Message-ID)");
 	} else {
-		rc = ingest_emit_record(ctx, &rec, data, len, 1);
+		/* the names are blanked in every field (ingest_clean_record) */
+		rc = ingest_emit_record(ctx, &names, &rec, data, len, 1);
 	}
-	ingest_form_clear(&form);
 out:
+	ingest_form_clear(&form);
+	ingest_names_clear(&names);
 	email_walk_release(&w);
 	sbuf_release(&body);
 	sbuf_release(&where);

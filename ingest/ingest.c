@@ -96,20 +96,23 @@ void ingest_record_hash(avvik_record *r)
 
 /* ---- handing items to the sink ---- */
 
-int ingest_emit_problem(const ingest_ctx *ctx, ingest_item_kind kind, const char *raw,
-			size_t raw_len, const char *raw_sha256, long line, const char *fmt, ...)
+static int ingest_emit_problem_v(const ingest_ctx *ctx, const ingest_names *nm,
+				 ingest_item_kind kind, const char *raw, size_t raw_len,
+				 const char *raw_sha256, long line, const char *fmt, va_list ap)
+	AVVIK_PRINTF(8, 0);
+
+static int ingest_emit_problem_v(const ingest_ctx *ctx, const ingest_names *nm,
+				 ingest_item_kind kind, const char *raw, size_t raw_len,
+				 const char *raw_sha256, long line, const char *fmt, va_list ap)
 {
 	sbuf tmp = SBUF_INIT, reason = SBUF_INIT;
 	ingest_item it;
-	va_list ap;
 	int rc = 0;
 
-	va_start(ap, fmt);
 	sbuf_vaddf(&tmp, fmt, ap);
-	va_end(ap);
-	/* reasons end up in logs and the quarantine table: no fødselsnummer */
-	utf8_sanitize(&reason, tmp.buf, tmp.len);
-	ingest_scrub_text(ctx, &reason);
+	/* reasons end up in logs and the quarantine table: no fødselsnummer,
+	 * no patient name (origins hold file names senders chose) */
+	ingest_clean_text(ctx, nm, tmp.buf, &reason);
 	memset(&it, 0, sizeof it);
 	it.kind = kind;
 	it.raw = raw;
@@ -129,58 +132,40 @@ int ingest_emit_problem(const ingest_ctx *ctx, ingest_item_kind kind, const char
 	return rc;
 }
 
-/* Makes *s valid UTF-8 and, with scrub, free of fødselsnummer. */
-static void ingest_fix_str(const ingest_ctx *ctx, char **s, int scrub)
+int ingest_emit_problem(const ingest_ctx *ctx, ingest_item_kind kind, const char *raw,
+			size_t raw_len, const char *raw_sha256, long line, const char *fmt, ...)
 {
-	sbuf b = SBUF_INIT;
+	va_list ap;
+	int rc;
 
-	if (!*s)
-		return;
-	utf8_sanitize(&b, *s, strlen(*s));
-	if (scrub)
-		ingest_scrub_text(ctx, &b);
-	free(*s);
-	*s = sbuf_detach(&b, NULL);
+	va_start(ap, fmt);
+	rc = ingest_emit_problem_v(ctx, NULL, kind, raw, raw_len, raw_sha256, line, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
-static void ingest_fix_party(const ingest_ctx *ctx, avvik_party *p)
+int ingest_emit_problem_names(const ingest_ctx *ctx, const ingest_names *nm,
+			      ingest_item_kind kind, const char *raw, size_t raw_len,
+			      const char *raw_sha256, long line, const char *fmt, ...)
 {
-	ingest_fix_str(ctx, &p->name, 1);
-	ingest_fix_str(ctx, &p->unit, 1);
-	ingest_fix_str(ctx, &p->her_id, 1);
-	ingest_fix_str(ctx, &p->org_nr, 1);
-	ingest_fix_str(ctx, &p->type_hint, 1);
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = ingest_emit_problem_v(ctx, nm, kind, raw, raw_len, raw_sha256, line, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
-int ingest_emit_record(const ingest_ctx *ctx, avvik_record *r, const char *raw, size_t raw_len,
-		       long line)
+int ingest_emit_record(const ingest_ctx *ctx, const ingest_names *nm, avvik_record *r,
+		       const char *raw, size_t raw_len, long line)
 {
 	ingest_item it;
-	size_t i;
 	int rc = 0;
 
 	if (!r->source)
 		r->source = xstrdup(ctx->source ? ctx->source : "path");
-	/* every string valid UTF-8; everything a sender wrote scrubbed (dates,
-	 * channel and origin are ours) */
-	ingest_fix_str(ctx, &r->ext_id, 1);
-	ingest_fix_str(ctx, &r->source, 0);
-	ingest_fix_str(ctx, &r->channel, 0);
-	ingest_fix_str(ctx, &r->origin, 0);
-	ingest_fix_str(ctx, &r->received_at, 0);
-	ingest_fix_str(ctx, &r->reported_at, 0);
-	ingest_fix_str(ctx, &r->event_date, 0);
-	ingest_fix_party(ctx, &r->reporter);
-	ingest_fix_party(ctx, &r->concerned);
-	ingest_fix_str(ctx, &r->subject, 1);
-	ingest_fix_str(ctx, &r->text, 1);
-	ingest_fix_str(ctx, &r->source_category, 1);
-	ingest_fix_str(ctx, &r->severity, 1);
-	ingest_fix_str(ctx, &r->patient_key, 0);
-	for (i = 0; i < r->n_attachments; i++) {
-		ingest_fix_str(ctx, &r->attachments[i].name, 1);
-		ingest_fix_str(ctx, &r->attachments[i].mime_type, 1);
-	}
+	ingest_clean_record(ctx, nm, r);
 	ingest_record_hash(r);
 	memset(&it, 0, sizeof it);
 	it.kind = INGEST_ITEM_DEVIATION;

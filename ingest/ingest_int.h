@@ -86,17 +86,58 @@ long ingest_xml_line(const struct _xmlNode *n);
  * trimmed, at most one empty line in a row. */
 void ingest_text_tidy(sbuf *text);
 
+/* ---- privacy (scrub.c) ---- */
+/* The first fødselsnummer in s[0..len) in any spelling ("DDMMYYNNNNN",
+ * "DDMMYY NNNNN", "DDMMYY-NNNNN", "DD.MM.YY NNNNN", "DD.MM.YY-NNNNN",
+ * "DDMMYY NNN NN", "DDMM YY NNNNN"; no-break spaces as spaces) with a
+ * plausible date and valid check digits: its offset in *at, its 11 digits
+ * in digits; returns the bytes it takes, 0 when there is none. */
+size_t ingest_fnr_find(const char *s, size_t len, size_t *at, char digits[12]);
+/* The patient's pseudonym (10 hex, caller frees) from what a message says
+ * about the patient: a valid fødselsnummer in any spelling anywhere in
+ * value; with is_id (value is the patient's identifier field: a typed
+ * Ident, patient-id, a Fødselsnummer line) also 11 digits with separators
+ * but bad check digits, else the trimmed text.  NULL when there is none. */
+char *ingest_patient_key(const ingest_ctx *ctx, const char *value, int is_id);
+
+/* The words (2+ letters, lower-cased) of the patient's names. */
+typedef struct {
+	char **words;
+	size_t n;
+} ingest_names;
+#define INGEST_NAMES_INIT { NULL, 0 }
+/* Adds the words of one name as written ("Nordmann, Kari", "Anne-Lise");
+ * words such as "f.nr" or "født" on a Pasient line are left out. */
+void ingest_names_add(ingest_names *nm, const char *name);
+void ingest_names_clear(ingest_names *nm);
+/* Replaces every whole-word occurrence of the names in text, in any case
+ * (Norwegian and accented Latin letters included) and with a genitive
+ * ("Nordmanns", "Nordmann's", "Nils'"), by "[pasientnavn]".  Returns how
+ * many were replaced; nm may be NULL. */
+int ingest_blank_names(const ingest_names *nm, sbuf *text);
+/* in made valid UTF-8, names blanked and fødselsnummer scrubbed, appended
+ * to out: for origins in messages and logs. */
+void ingest_clean_text(const ingest_ctx *ctx, const ingest_names *nm, const char *in, sbuf *out);
+/* Every string of r valid UTF-8; the names blanked and fødselsnummer
+ * scrubbed in everything a sender wrote, the origin included. */
+void ingest_clean_record(const ingest_ctx *ctx, const ingest_names *nm, avvik_record *r);
+
 /* Hands one SKIPPED or QUARANTINE item to the sink; the reason ("origin:line:
  * ..." is the caller's job) is sanitised and scrubbed first.  raw_sha256 may
  * be NULL: it is then computed from raw. */
 int ingest_emit_problem(const ingest_ctx *ctx, ingest_item_kind kind, const char *raw,
 			size_t raw_len, const char *raw_sha256, long line, const char *fmt, ...)
 	AVVIK_PRINTF(7, 8);
-/* Finishes r (every string valid UTF-8; free text, names and ids scrubbed;
- * content hash), hands it to the sink as a DEVIATION and clears it.  The sink
- * may take fields by setting them to NULL. */
-int ingest_emit_record(const ingest_ctx *ctx, avvik_record *r, const char *raw, size_t raw_len,
-		       long line);
+/* The same with the patient's names (may be NULL) blanked in the reason. */
+int ingest_emit_problem_names(const ingest_ctx *ctx, const ingest_names *nm,
+			      ingest_item_kind kind, const char *raw, size_t raw_len,
+			      const char *raw_sha256, long line, const char *fmt, ...)
+	AVVIK_PRINTF(8, 9);
+/* Finishes r (ingest_clean_record with the patient's names nm, which may be
+ * NULL; content hash), hands it to the sink as a DEVIATION and clears it.
+ * The sink may take fields by setting them to NULL. */
+int ingest_emit_record(const ingest_ctx *ctx, const ingest_names *nm, avvik_record *r,
+		       const char *raw, size_t raw_len, long line);
 
 /* The parsers. */
 int ingest_msghead_buffer(const ingest_ctx *ctx, const char *origin, const char *data,
@@ -127,7 +168,11 @@ typedef struct {
 	char *event_date;        /* normalised YYYY-MM-DD */
 	char *subject, *category, *severity;
 	char *text;
-	char *patient;           /* what a Pasient/Fødselsnummer line said: never stored */
+	/* never stored; several lines of a kind are joined with "\n" */
+	char *patient;           /* what a Pasient line said: a name and/or a number */
+	char *patient_name;      /* Pasientnavn, Pasientens navn, Navn på pasient, Navn
+				  * (in a form) */
+	char *patient_id;        /* Fødselsnummer, Personnummer, Pnr, F.nr, Fnr */
 	int n_fields;            /* labelled lines recognised */
 } ingest_form;
 void ingest_form_parse(const char *body, ingest_form *f);

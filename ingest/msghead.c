@@ -24,7 +24,8 @@
  *   attachments = the other Documents with a MimeType or a Base64Container:
  *   Description, else Id, else FileReference as the name; decoded size;
  *   patient_related = 1 with a Patient block, else 0; patient_key =
- *   pseudonym of its FNR/DNR Ident (or any valid fødselsnummer Ident).
+ *   pseudonym of its FNR/DNR Ident (or any valid fødselsnummer Ident);
+ *   the Patient's names are blanked in every field, origin included.
  * No Dialogmelding -> SKIPPED; AppRec -> SKIPPED; missing MsgId, GenDate,
  * Sender or Receiver, or an invalid date -> QUARANTINE.
  */
@@ -141,24 +142,9 @@ static void ingest_party(const xmlNode *org, avvik_party *p)
 	}
 }
 
-/* Keeps only the digits of s; the number of digits. */
-static size_t ingest_digits_only(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (; s && *s; s++)
-		if (isdigit((unsigned char)*s)) {
-			if (n + 1 < cap)
-				out[n] = *s;
-			n++;
-		}
-	out[n + 1 < cap ? n : cap - 1] = '\0';
-	return n;
-}
-
-/* Pseudonym of the patient's FNR/DNR ident (or any ident that is a valid
- * fødselsnummer); NULL when there is none. */
-static char *ingest_patient_key(const ingest_ctx *ctx, const xmlNode *patient)
+/* Pseudonym of the patient's FNR/DNR ident (or any ident holding a valid
+ * fødselsnummer, in any spelling); NULL when there is none. */
+static char *ingest_mh_patient_key(const ingest_ctx *ctx, const xmlNode *patient)
 {
 	const xmlNode *id;
 	char *key = NULL;
@@ -167,111 +153,27 @@ static char *ingest_patient_key(const ingest_ctx *ctx, const xmlNode *patient)
 	     id = ingest_xml_next(id, MH, "Ident")) {
 		char *type = ingest_ident_type(id, MH);
 		char *val = ingest_xml_text(ingest_xml_child(id, MH, "Id"));
-		char digits[16];
-		size_t n = ingest_digits_only(val, digits, sizeof digits);
 		int typed = type && (!strcasecmp(type, "FNR") || !strcasecmp(type, "DNR"));
 
-		if (n == 11 && (typed || ingest_fnr_valid(digits))) {
-			sbuf k = SBUF_INIT;
-			ingest_pseudonym(ctx, digits, &k);
-			key = sbuf_detach(&k, NULL);
-		} else if (typed && val) {
-			/* malformed, but still theirs: link it, never store it */
-			sbuf k = SBUF_INIT;
-			ingest_pseudonym(ctx, val, &k);
-			key = sbuf_detach(&k, NULL);
-		}
+		key = ingest_patient_key(ctx, val, typed);
 		free(type);
 		free(val);
 	}
 	return key;
 }
 
-/* ---- the patient's name in free text ---- */
-
-static int ingest_word_byte(unsigned char c)
-{
-	return isalnum(c) || c >= 0x80;   /* any non-ASCII byte may be a letter */
-}
-
-/* Replaces whole-word occurrences of word (and its genitive word+"s") in
- * text with "[pasientnavn]".  The patient's name is known from the Patient
- * block, so it can be taken out of the free text too. */
-static void ingest_blank_word(sbuf *text, const char *word)
-{
-	size_t wl = strlen(word), i = 0;
-	sbuf out = SBUF_INIT;
-	int hits = 0;
-
-	while (i < text->len) {
-		const unsigned char *b = (const unsigned char *)text->buf;
-		size_t end = i + wl;
-
-		if (end <= text->len && !memcmp(text->buf + i, word, wl) &&
-		    (i == 0 || !ingest_word_byte(b[i - 1]))) {
-			if (end < text->len && b[end] == 's' &&
-			    (end + 1 == text->len || !ingest_word_byte(b[end + 1])))
-				end++;
-			if (end == text->len || !ingest_word_byte(b[end])) {
-				sbuf_adds(&out, "[pasientnavn]");
-				i = end;
-				hits++;
-				continue;
-			}
-		}
-		sbuf_addch(&out, text->buf[i++]);
-	}
-	if (hits) {
-		sbuf_release(text);
-		*text = out;
-	} else {
-		sbuf_release(&out);
-	}
-}
-
-/* The words of the patient's names (two characters or more). */
-static void ingest_patient_words(const xmlNode *patient, char ***words, size_t *n)
+/* The words of the patient's names, to take them out of everything the
+ * record holds. */
+static void ingest_mh_patient_names(const xmlNode *patient, ingest_names *nm)
 {
 	static const char *const fields[] = { "GivenName", "MiddleName", "FamilyName", NULL };
 	size_t f;
 
-	for (f = 0; fields[f]; f++) {
+	for (f = 0; patient && fields[f]; f++) {
 		char *v = ingest_xml_text(ingest_xml_child(patient, MH, fields[f]));
-		char *p = v;
-
-		while (p && *p) {
-			size_t len = strcspn(p, " -");
-			size_t cps = 0, k;
-			for (k = 0; k < len; k++)
-				cps += ((unsigned char)p[k] & 0xC0) != 0x80;
-			if (cps >= 2) {
-				*words = xrealloc(*words, (*n + 1) * sizeof **words);
-				(*words)[(*n)++] = xstrndup(p, len);
-			}
-			p += len;
-			p += strspn(p, " -");
-		}
+		ingest_names_add(nm, v);
 		free(v);
 	}
-}
-
-static void ingest_blank_patient(const xmlNode *patient, char **field)
-{
-	char **words = NULL;
-	size_t n = 0, i;
-	sbuf t = SBUF_INIT;
-
-	if (!patient || !*field)
-		return;
-	ingest_patient_words(patient, &words, &n);
-	sbuf_adds(&t, *field);
-	for (i = 0; i < n; i++) {
-		ingest_blank_word(&t, words[i]);
-		free(words[i]);
-	}
-	free(words);
-	free(*field);
-	*field = sbuf_detach(&t, NULL);
 }
 
 /* ---- attachments ---- */
@@ -468,11 +370,9 @@ static int ingest_map_msghead(const ingest_ctx *ctx, const char *origin, const x
 
 	patient = ingest_xml_child(mi, MH, "Patient");
 	r->patient_related = patient ? 1 : 0;
-	if (patient) {
-		r->patient_key = ingest_patient_key(ctx, patient);
-		ingest_blank_patient(patient, &r->subject);
-		ingest_blank_patient(patient, &r->text);
-	}
+	if (patient)
+		r->patient_key = ingest_mh_patient_key(ctx, patient);
+	/* the names are taken out of every field when the record is emitted */
 	return 0;
 }
 
@@ -483,6 +383,7 @@ int ingest_msghead_buffer(const ingest_ctx *ctx, const char *origin, const char 
 	ingest_xml_errors err;
 	ingest_mh_problem prob;
 	avvik_record rec;
+	ingest_names names = INGEST_NAMES_INIT;
 	xmlDoc *doc = NULL;
 	const xmlNode *root, *mh;
 	char sha[65];
@@ -529,20 +430,25 @@ int ingest_msghead_buffer(const ingest_ctx *ctx, const char *origin, const char 
 		}
 		goto problem;
 	}
+	/* the patient's names first: they are taken out of the record, and of
+	 * the reason (its origin may be a file named after the patient) */
+	ingest_mh_patient_names(ingest_xml_child(ingest_xml_child(mh, MH, "MsgInfo"), MH, "Patient"),
+				&names);
 	if (ingest_map_msghead(ctx, origin, mh, &rec, &prob) < 0)
 		goto problem;
-	rc = ingest_emit_record(ctx, &rec, data, len, ingest_xml_line(mh));
+	rc = ingest_emit_record(ctx, &names, &rec, data, len, ingest_xml_line(mh));
 	goto out;
 
 problem:
 	if (prob.line > 0)
-		rc = ingest_emit_problem(ctx, prob.kind, data, len, sha, prob.line, "%s:%ld: %s",
-					 origin, prob.line, prob.why.buf);
+		rc = ingest_emit_problem_names(ctx, &names, prob.kind, data, len, sha, prob.line,
+					       "%s:%ld: %s", origin, prob.line, prob.why.buf);
 	else
-		rc = ingest_emit_problem(ctx, prob.kind, data, len, sha, 0, "%s: %s", origin,
-					 prob.why.buf);
+		rc = ingest_emit_problem_names(ctx, &names, prob.kind, data, len, sha, 0, "%s: %s",
+					       origin, prob.why.buf);
 out:
 	avvik_record_clear(&rec);
+	ingest_names_clear(&names);
 	if (doc)
 		xmlFreeDoc(doc);
 	sbuf_release(&prob.why);

@@ -6,9 +6,14 @@
  * required, because numbers issued from 2032 may carry any of four K1 values;
  * a false positive costs a pseudonym in a text, a false negative leaks a
  * patient's identity.
+ *
+ * The patient's name, where a message states it (a Patient block, a form's
+ * Pasient line), is taken out of every string of the record as well: whole
+ * words, any case, with the genitive.
  */
 #include "ingest/ingest_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -112,14 +117,129 @@ static size_t ingest_digit_run(const char *s, const char *end)
 	return (size_t)(p - s);
 }
 
-/* Length of a separator between "DDMMYY" and "NNNNN": space, hyphen or
- * no-break space; 0 when none. */
-static size_t ingest_separator(const char *s, const char *end)
+/* Length of a space or no-break space at s; 0 when none. */
+static size_t ingest_space(const char *s, const char *end)
 {
-	if (s < end && (*s == ' ' || *s == '-'))
+	if (s < end && *s == ' ')
 		return 1;
 	if (end - s >= 2 && (unsigned char)s[0] == 0xC2 && (unsigned char)s[1] == 0xA0)
 		return 2;
+	return 0;
+}
+
+/* Length of a separator between the date and the individual number: space,
+ * hyphen or no-break space; 0 when none. */
+static size_t ingest_separator(const char *s, const char *end)
+{
+	if (s < end && *s == '-')
+		return 1;
+	return ingest_space(s, end);
+}
+
+/* Exactly n digits at *p (the run is no longer): copied to *d, *p moved
+ * past them.  0 when the run at *p has another length. */
+static int ingest_take_digits(const char **p, const char *end, size_t n, char **d)
+{
+	if (ingest_digit_run(*p, end) != n)
+		return 0;
+	memcpy(*d, *p, n);
+	*d += n;
+	*p += n;
+	return 1;
+}
+
+/* The date part of a grouped number at p: "DDMMYY", "DDMM YY" or "DD.MM.YY";
+ * 0 when none, else the bytes used (6 digits copied to d). */
+static size_t ingest_date_part(const char *s, const char *end, char *d)
+{
+	const char *p = s;
+	size_t sp;
+
+	if (ingest_take_digits(&p, end, 6, &d))
+		return (size_t)(p - s);
+	if (ingest_take_digits(&p, end, 4, &d)) {
+		/* "DDMM YY" */
+		sp = ingest_space(p, end);
+		if (!sp)
+			return 0;
+		p += sp;
+		return ingest_take_digits(&p, end, 2, &d) ? (size_t)(p - s) : 0;
+	}
+	/* "DD.MM.YY" (a year of four digits is a date, not a number) */
+	if (!ingest_take_digits(&p, end, 2, &d) || p >= end || *p != '.')
+		return 0;
+	p++;
+	if (!ingest_take_digits(&p, end, 2, &d) || p >= end || *p != '.')
+		return 0;
+	p++;
+	return ingest_take_digits(&p, end, 2, &d) ? (size_t)(p - s) : 0;
+}
+
+/* The individual part at p: "NNNNN" or "NNN NN"; bytes used, 0 when none. */
+static size_t ingest_indiv_part(const char *s, const char *end, char *d)
+{
+	const char *p = s;
+	size_t sp;
+
+	if (ingest_take_digits(&p, end, 5, &d))
+		return (size_t)(p - s);
+	if (!ingest_take_digits(&p, end, 3, &d))
+		return 0;
+	sp = ingest_space(p, end);
+	if (!sp)
+		return 0;
+	p += sp;
+	return ingest_take_digits(&p, end, 2, &d) ? (size_t)(p - s) : 0;
+}
+
+/* A fødselsnummer-shaped number at p (p starts a digit run), in one of the
+ * spellings people write: "DDMMYYNNNNN", then "DDMMYY", "DDMM YY" or
+ * "DD.MM.YY", a space, hyphen or no-break space, and "NNNNN" or "NNN NN".
+ * Only the shape is checked here.  Returns the bytes used (0: none) and the
+ * 11 digits in num. */
+static size_t ingest_fnr_shape(const char *p, const char *end, char num[12])
+{
+	size_t date, sep, indiv;
+
+	num[0] = '\0';
+	if (ingest_digit_run(p, end) == 11) {
+		memcpy(num, p, 11);
+		num[11] = '\0';
+		return 11;
+	}
+	date = ingest_date_part(p, end, num);
+	if (!date)
+		return 0;
+	sep = ingest_separator(p + date, end);
+	if (!sep)
+		return 0;
+	indiv = ingest_indiv_part(p + date + sep, end, num + 6);
+	if (!indiv)
+		return 0;
+	num[11] = '\0';
+	return date + sep + indiv;
+}
+
+size_t ingest_fnr_find(const char *s, size_t len, size_t *at, char digits[12])
+{
+	const char *p = s, *end = s + len;
+
+	while (p < end) {
+		size_t used, run;
+
+		if (!ingest_digit(*p)) {
+			p++;
+			continue;
+		}
+		used = ingest_fnr_shape(p, end, digits);
+		if (used && ingest_fnr_valid(digits)) {
+			*at = (size_t)(p - s);
+			return used;
+		}
+		run = ingest_digit_run(p, end);
+		p += run;
+	}
+	digits[0] = '\0';
 	return 0;
 }
 
@@ -127,48 +247,316 @@ int ingest_scrub_text(const ingest_ctx *ctx, sbuf *text)
 {
 	sbuf out = SBUF_INIT;
 	const char *p = text->buf, *end = text->buf + text->len;
+	size_t at, used;
+	char num[12];
 	int n = 0;
 
-	while (p < end) {
-		char num[12];
-		size_t run, used = 0;
-
-		if (!ingest_digit(*p)) {
-			sbuf_addch(&out, *p++);
-			continue;
-		}
-		/* p starts a digit run (the previous byte is no digit) */
-		run = ingest_digit_run(p, end);
-		if (run == 11) {
-			memcpy(num, p, 11);
-			used = 11;
-		} else if (run == 6) {
-			size_t sep = ingest_separator(p + 6, end);
-			if (sep && ingest_digit_run(p + 6 + sep, end) == 5) {
-				memcpy(num, p, 6);
-				memcpy(num + 6, p + 6 + sep, 5);
-				used = 6 + sep + 5;
-			}
-		}
-		if (used) {
-			num[11] = '\0';
-			if (ingest_fnr_valid(num)) {
-				sbuf_adds(&out, "[pasient:");
-				ingest_pseudonym(ctx, num, &out);
-				sbuf_addch(&out, ']');
-				p += used;
-				n++;
-				continue;
-			}
-		}
-		sbuf_add(&out, p, run);
-		p += run;
+	while (p < end && (used = ingest_fnr_find(p, (size_t)(end - p), &at, num)) != 0) {
+		sbuf_add(&out, p, at);
+		sbuf_adds(&out, "[pasient:");
+		ingest_pseudonym(ctx, num, &out);
+		sbuf_addch(&out, ']');
+		p += at + used;
+		n++;
 	}
 	if (n) {
+		sbuf_add(&out, p, (size_t)(end - p));
 		sbuf_release(text);
 		*text = out;
 	} else {
 		sbuf_release(&out);
 	}
 	return n;
+}
+
+/* ---- the patient's pseudonym ---- */
+
+char *ingest_patient_key(const ingest_ctx *ctx, const char *value, int is_id)
+{
+	sbuf key = SBUF_INIT, t = SBUF_INIT;
+	char digits[12];
+	size_t at, n = 0;
+	const char *s;
+
+	if (!value)
+		return NULL;
+	/* a valid number in any spelling, wherever it stands in the value */
+	if (ingest_fnr_find(value, strlen(value), &at, digits)) {
+		ingest_pseudonym(ctx, digits, &key);
+		return sbuf_detach(&key, NULL);
+	}
+	if (!is_id)
+		return NULL;
+	/* the patient's id field: malformed, but still theirs; link it, never
+	 * store it.  Eleven digits written with separators key on the digits */
+	for (s = value; *s; s++) {
+		if (ingest_digit(*s)) {
+			if (n < 11)
+				digits[n] = *s;
+			n++;
+		} else if (*s != ' ' && *s != '-' && *s != '.' && *s != '\t') {
+			n = 99;
+			break;
+		}
+	}
+	if (n == 11) {
+		digits[11] = '\0';
+		ingest_pseudonym(ctx, digits, &key);
+		return sbuf_detach(&key, NULL);
+	}
+	sbuf_adds(&t, value);
+	sbuf_trim(&t);
+	if (t.len)
+		ingest_pseudonym(ctx, t.buf, &key);
+	sbuf_release(&t);
+	return key.len ? sbuf_detach(&key, NULL) : NULL;
+}
+
+/* ---- the patient's name ---- */
+
+/* Lower case for the letters names are written with: ASCII, Latin-1 (ÆØÅ,
+ * accented letters) and Latin Extended-A (Sámi č đ ŋ š ŧ ž and the rest). */
+static uint32_t ingest_lower(uint32_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c + 32;
+	if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
+		return c + 32;
+	if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177))
+		return c | 1;
+	if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
+		return (c & 1) ? c + 1 : c;
+	if (c == 0x178)
+		return 0xFF;
+	return c;
+}
+
+/* A letter of a name: ASCII letters, and any letter-ish code point from
+ * U+00C0 up (punctuation, symbols and the replacement character are not). */
+static int ingest_letter(uint32_t c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+		return 1;
+	if (c < 0xC0 || c == 0xD7 || c == 0xF7 || c == 0xFFFD)
+		return 0;
+	if (c >= 0x2000 && c <= 0x2BFF)   /* punctuation, arrows, maths, symbols */
+		return 0;
+	if (c >= 0x3000 && c <= 0x303F)
+		return 0;
+	return 1;
+}
+
+/* Part of a word for the whole-word test: letters and digits. */
+static int ingest_word_cp(uint32_t c)
+{
+	return ingest_letter(c) || (c >= '0' && c <= '9');
+}
+
+static int ingest_apostrophe(uint32_t c)
+{
+	return c == '\'' || c == 0x2019;
+}
+
+/* Words of a Pasient line that are no name. */
+static const char *const ingest_not_names[] = {
+	"f", "nr", "fnr", "pnr", "dnr", "født", "fodt", "fødd", "fodd", "fødselsnummer",
+	"fodselsnummer", "fødselsnr", "personnummer", "personnr", "pasient", "pasienten",
+	"pasientens", "navn", "og", "med", "ukjent", "nn", NULL
+};
+
+void ingest_names_add(ingest_names *nm, const char *name)
+{
+	const char *p = name, *end;
+
+	if (!name)
+		return;
+	end = name + strlen(name);
+	while (p < end) {
+		sbuf w = SBUF_INIT;
+		size_t letters = 0, i;
+		int dup = 0;
+
+		/* a word: a run of letters (digits and punctuation split names) */
+		for (;;) {
+			const char *q = p;
+			uint32_t c;
+
+			if (p >= end)
+				break;
+			c = utf8_next(&q, end);
+			if (!ingest_letter(c)) {
+				if (!letters) {
+					p = q;
+					continue;
+				}
+				break;
+			}
+			utf8_encode(&w, ingest_lower(c));
+			letters++;
+			p = q;
+		}
+		for (i = 0; ingest_not_names[i] && !dup; i++)
+			dup = !strcmp(w.buf, ingest_not_names[i]);
+		for (i = 0; i < nm->n && !dup; i++)
+			dup = !strcmp(w.buf, nm->words[i]);
+		if (letters >= 2 && !dup) {
+			nm->words = xrealloc(nm->words, (nm->n + 1) * sizeof *nm->words);
+			nm->words[nm->n++] = sbuf_detach(&w, NULL);
+		}
+		sbuf_release(&w);
+	}
+}
+
+void ingest_names_clear(ingest_names *nm)
+{
+	size_t i;
+
+	for (i = 0; i < nm->n; i++)
+		free(nm->words[i]);
+	free(nm->words);
+	nm->words = NULL;
+	nm->n = 0;
+}
+
+/* Whether the lower-cased word w (len bytes) is one of the names, or one
+ * of them with a genitive s ("Nordmanns"). */
+static int ingest_is_name(const ingest_names *nm, const char *w, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < nm->n; i++) {
+		size_t nl = strlen(nm->words[i]);
+		if (memcmp(nm->words[i], w, nl < len ? nl : len))
+			continue;
+		if (nl == len || (nl + 1 == len && w[nl] == 's'))
+			return 1;
+	}
+	return 0;
+}
+
+int ingest_blank_names(const ingest_names *nm, sbuf *text)
+{
+	sbuf out = SBUF_INIT, low = SBUF_INIT;
+	const char *p, *end, *copied;
+	uint32_t prev = ' ';
+	int hits = 0;
+
+	if (!nm || !nm->n || !text->len)
+		return 0;
+	p = copied = text->buf;
+	end = text->buf + text->len;
+	while (p < end) {
+		const char *q = p, *w_end;
+		uint32_t c = utf8_next(&q, end), last = 0;
+
+		if (!ingest_word_cp(c) || ingest_word_cp(prev)) {
+			prev = c;
+			p = q;
+			continue;
+		}
+		/* p starts a word: lower-case it */
+		sbuf_reset(&low);
+		w_end = p;
+		while (w_end < end) {
+			const char *r = w_end;
+			uint32_t d = utf8_next(&r, end);
+			if (!ingest_word_cp(d))
+				break;
+			utf8_encode(&low, ingest_lower(d));
+			last = ingest_lower(d);
+			w_end = r;
+		}
+		if (ingest_is_name(nm, low.buf, low.len)) {
+			/* genitive: "Nordmann's", "Nordmann’s", "Nils'" */
+			const char *r = w_end;
+			uint32_t a = w_end < end ? utf8_next(&r, end) : 0;
+			if (ingest_apostrophe(a)) {
+				const char *r2 = r;
+				uint32_t s = r < end ? utf8_next(&r2, end) : 0;
+				uint32_t after = 0;
+				const char *r3 = r2;
+				if (r2 < end)
+					after = utf8_next(&r3, end);
+				if ((s == 's' || s == 'S') && !ingest_word_cp(after))
+					w_end = r2;
+				else if ((last == 's' || last == 'x' || last == 'z') && !ingest_word_cp(s))
+					w_end = r;
+			}
+			sbuf_add(&out, copied, (size_t)(p - copied));
+			sbuf_adds(&out, "[pasientnavn]");
+			copied = w_end;
+			hits++;
+		}
+		prev = 'a';   /* inside a word until the next non-word character */
+		p = w_end;
+	}
+	if (hits) {
+		sbuf_add(&out, copied, (size_t)(end - copied));
+		sbuf_release(text);
+		*text = out;
+	} else {
+		sbuf_release(&out);
+	}
+	sbuf_release(&low);
+	return hits;
+}
+
+/* Names out of *s, then (with scrub) fødselsnummer; *s stays valid UTF-8. */
+static void ingest_clean_str(const ingest_ctx *ctx, const ingest_names *nm, char **s, int scrub)
+{
+	sbuf b = SBUF_INIT;
+
+	if (!*s)
+		return;
+	utf8_sanitize(&b, *s, strlen(*s));
+	ingest_blank_names(nm, &b);
+	if (scrub)
+		ingest_scrub_text(ctx, &b);
+	free(*s);
+	*s = sbuf_detach(&b, NULL);
+}
+
+void ingest_clean_text(const ingest_ctx *ctx, const ingest_names *nm, const char *in, sbuf *out)
+{
+	char *s = xstrdup(in ? in : "");
+
+	ingest_clean_str(ctx, nm, &s, 1);
+	sbuf_adds(out, s);
+	free(s);
+}
+
+static void ingest_clean_party(const ingest_ctx *ctx, const ingest_names *nm, avvik_party *p)
+{
+	ingest_clean_str(ctx, nm, &p->name, 1);
+	ingest_clean_str(ctx, nm, &p->unit, 1);
+	ingest_clean_str(ctx, nm, &p->her_id, 1);
+	ingest_clean_str(ctx, nm, &p->org_nr, 1);
+	ingest_clean_str(ctx, nm, &p->type_hint, 1);
+}
+
+void ingest_clean_record(const ingest_ctx *ctx, const ingest_names *nm, avvik_record *r)
+{
+	size_t i;
+
+	/* everything a sender wrote, and the origin (file and attachment names
+	 * are written by senders too); dates, channel, source and the key are
+	 * ours */
+	ingest_clean_str(ctx, nm, &r->ext_id, 1);
+	ingest_clean_str(ctx, NULL, &r->source, 0);
+	ingest_clean_str(ctx, NULL, &r->channel, 0);
+	ingest_clean_str(ctx, nm, &r->origin, 1);
+	ingest_clean_str(ctx, NULL, &r->received_at, 0);
+	ingest_clean_str(ctx, NULL, &r->reported_at, 0);
+	ingest_clean_str(ctx, NULL, &r->event_date, 0);
+	ingest_clean_party(ctx, nm, &r->reporter);
+	ingest_clean_party(ctx, nm, &r->concerned);
+	ingest_clean_str(ctx, nm, &r->subject, 1);
+	ingest_clean_str(ctx, nm, &r->text, 1);
+	ingest_clean_str(ctx, nm, &r->source_category, 1);
+	ingest_clean_str(ctx, nm, &r->severity, 1);
+	ingest_clean_str(ctx, NULL, &r->patient_key, 0);
+	for (i = 0; i < r->n_attachments; i++) {
+		ingest_clean_str(ctx, nm, &r->attachments[i].name, 1);
+		ingest_clean_str(ctx, nm, &r->attachments[i].mime_type, 1);
+	}
 }

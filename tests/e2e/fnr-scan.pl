@@ -1,7 +1,11 @@
 #!/usr/bin/perl
-# fnr-scan.pl FILE...: prints every 11-digit run that is a valid fødselsnummer
-# (D-/H-numbers, synthetic +40/+65/+80 months and the 2032 K1 rule included:
-# a plausible date and a valid K2).  Exit 1 when any is found.
+# fnr-scan.pl FILE...: prints every 11-digit number that is a valid
+# fødselsnummer (D-/H-numbers, synthetic +40/+65/+80 months and the 2032 K1
+# rule included: a plausible date and a valid K2), in the spellings
+# ingest_scrub_text knows and a few more: "DDMMYYNNNNN", the date as
+# "DDMMYY", "DDMM YY" or "DD.MM.YY", then an optional space, hyphen or
+# no-break space (raw or JSON-escaped), then "NNNNN" or "NNN NN".
+# Exit 1 when any is found.
 use strict;
 use warnings;
 
@@ -19,10 +23,18 @@ sub valid {
 	return $s % 11 == 0;
 }
 
+my $sp = qr/(?: |\xC2\xA0|\\u00[aA]0)/;
+my $fnr = qr/(?<!\d)
+	((?:\d{6} | \d{4}$sp\d{2} | \d{2}\.\d{2}\.\d{2})
+	 (?:-|$sp)?
+	 (?:\d{5} | \d{3}$sp\d{2}))
+	(?!\d)/x;
+
 my $found = 0;
 while (my $line = <>) {
-	while ($line =~ /(?<!\d)(\d{6})[ -]?(\d{5})(?!\d)/g) {
-		my $n = "$1$2";
+	while ($line =~ /$fnr/g) {
+		(my $n = $1) =~ s/\\u00[aA]0//g;
+		$n =~ s/\D//g;
 		if (valid($n)) {
 			print "$ARGV:$.: $n\n";
 			$found++;

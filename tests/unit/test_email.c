@@ -413,6 +413,258 @@ static void test_patient_line(void **state)
 	coll_clear(&c);
 }
 
+/* Does needle (ASCII) occur in s, in any case? */
+static int has_ci(const char *s, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (; s && *s; s++) {
+		for (i = 0; i < n && s[i]; i++) {
+			char a = s[i], b = needle[i];
+			if (a >= 'A' && a <= 'Z')
+				a = (char)(a + 32);
+			if (b >= 'A' && b <= 'Z')
+				b = (char)(b + 32);
+			if (a != b)
+				break;
+		}
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* Does needle occur in any string of r, in any case? */
+static int record_has_ci(const avvik_record *r, const char *needle)
+{
+	const char *s[] = {
+		r->ext_id, r->source, r->channel, r->origin, r->received_at, r->reported_at,
+		r->event_date, r->reporter.name, r->reporter.unit, r->reporter.her_id,
+		r->reporter.org_nr, r->reporter.type_hint, r->concerned.name, r->concerned.unit,
+		r->concerned.her_id, r->concerned.org_nr, r->concerned.type_hint, r->subject,
+		r->text, r->source_category, r->severity, r->patient_key,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof s / sizeof s[0]; i++)
+		if (has_ci(s[i], needle))
+			return 1;
+	for (i = 0; i < r->n_attachments; i++)
+		if (has_ci(r->attachments[i].name, needle) || has_ci(r->attachments[i].mime_type, needle))
+			return 1;
+	return 0;
+}
+
+static char *pseudo(const ingest_ctx *ctx, const char *digits)
+{
+	sbuf b = SBUF_INIT;
+
+	ingest_pseudonym(ctx, digits, &b);
+	return sbuf_detach(&b, NULL);
+}
+
+/* One message from a string; returns how many items came. */
+static size_t parse_str(const char *origin, const char *m, coll *c, ingest_ctx *ctx)
+{
+	ctx_init(ctx, c);
+	assert_int_equal(ingest_buffer(ctx, origin, m, strlen(m), INGEST_FORMAT_AUTO), 0);
+	return c->n;
+}
+
+/* "Pasientens navn:" and "Personnummer:" lines; the name in capitals, in
+ * the genitive and in every field; the number in a spelling with dots. */
+static void test_patient_name_everywhere(void **state)
+{
+	coll c;
+	ingest_ctx ctx;
+	const char *m =
+		"From: Sone Nordmann <sone@bardu.kommune.no>\n"
+		"Subject: Avvik for KARI NORDMANN\n"
+		"Message-ID: <pn@bardu.kommune.no>\n"
+		"MIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+		"--b\nContent-Type: text/plain; charset=utf-8\n\n"
+		"Meldende enhet: Bardu kommune\n"
+		"Avdeling: Rute Nordmann\n"
+		"Gjelder enhet: UNN, post for kari\n"
+		"Pasientens navn: Kari Nordmann\n"
+		"Personnummer: 01.01.90 12057\n"
+		"Kategori: Nordmanns legemidler\n"
+		"Alvorlighetsgrad: Alvorlig for Kari\n"
+		"Beskrivelse: KARI NORDMANN fikk feil medisin. Nordmanns datter ringte,\n"
+		"og Nordmann's mor. Nordmann\xE2\x80\x99s bror. nordmann og Kari.\n"
+		"Karin Nordmannsen er ikke pasienten.\n"
+		"--b\nContent-Type: application/pdf; name=\"Kari Nordmann 01019012057.pdf\"\n"
+		"Content-Disposition: attachment; filename=\"Kari Nordmann 01019012057.pdf\"\n\n"
+		"%PDF-1.4\n--b--\n";
+	char *key;
+	const avvik_record *r;
+
+	(void)state;
+	assert_int_equal(parse_str("inn/Kari Nordmann.eml", m, &c, &ctx), 1);
+	key = pseudo(&ctx, "01019012057");
+	r = &c.items[0].rec;
+	assert_int_equal(c.items[0].kind, INGEST_ITEM_DEVIATION);
+	assert_int_equal(r->patient_related, 1);
+	assert_non_null(r->patient_key);
+	assert_string_equal(r->patient_key, key);
+	assert_string_equal(r->subject, "Avvik for [pasientnavn] [pasientnavn]");
+	assert_string_equal(r->text,
+			    "[pasientnavn] [pasientnavn] fikk feil medisin. [pasientnavn] datter ringte,\n"
+			    "og [pasientnavn] mor. [pasientnavn] bror. [pasientnavn] og [pasientnavn].\n"
+			    "Karin Nordmannsen er ikke pasienten.");
+	assert_string_equal(r->reporter.unit, "Rute [pasientnavn]");
+	assert_string_equal(r->concerned.name, "UNN, post for [pasientnavn]");
+	assert_string_equal(r->source_category, "[pasientnavn] legemidler");
+	assert_string_equal(r->severity, "Alvorlig for [pasientnavn]");
+	assert_string_equal(r->origin, "inn/[pasientnavn] [pasientnavn].eml");
+	assert_int_equal(r->n_attachments, 1);
+	assert_contains(r->attachments[0].name, "[pasientnavn] [pasientnavn] [pasient:");
+	/* nothing of the patient is left, whatever the case */
+	assert_false(record_has_ci(r, "kari "));
+	assert_false(record_has_ci(r, "kari."));
+	assert_false(record_has_ci(r, "nordmann "));
+	assert_false(record_has_ci(r, "nordmanns "));
+	assert_false(record_has_ci(r, "12057"));
+	free(key);
+	coll_clear(&c);
+}
+
+/* Every patient label; "Navn:" only inside a form. */
+static void test_patient_labels(void **state)
+{
+	static const char *const name_labels[] = {
+		"Pasientens navn", "Navn p" AA " pasient", "Pasient navn", "Pasientnavn",
+		"PASIENTENS NAVN", "Navn", "Pasient", NULL
+	};
+	static const char *const id_labels[] = {
+		"Personnummer", "Pnr", "F" OE "dselsnummer", "F.nr", "Fnr", "Pasient", NULL
+	};
+	static const char *const spellings[] = {
+		"01019012057", "010190-12057", "010190 12057", "01.01.90 12057", "01.01.90-12057",
+		"010190 120 57", "0101 90 12057", NULL
+	};
+	coll c;
+	ingest_ctx ctx;
+	char *key;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; name_labels[i]; i++) {
+		sbuf m = SBUF_INIT;
+		sbuf_addf(&m, "From: a@bardu.kommune.no\nSubject: Avvik\nMessage-ID: <l%zu@x>\n"
+			      "Content-Type: text/plain; charset=utf-8\n\n"
+			      "Meldende enhet: Bardu kommune\n%s: Kari Nordmann\n"
+			      "Beskrivelse: NORDMANN falt.\n", i, name_labels[i]);
+		assert_int_equal(parse_str("l.eml", m.buf, &c, &ctx), 1);
+		if (c.items[0].rec.patient_related != 1 || !c.items[0].rec.text ||
+		    strcmp(c.items[0].rec.text, "[pasientnavn] falt."))
+			fail_msg("label '%s': text '%s'", name_labels[i],
+				 c.items[0].rec.text ? c.items[0].rec.text : "(null)");
+		coll_clear(&c);
+		sbuf_release(&m);
+	}
+	ctx_init(&ctx, &c);
+	key = pseudo(&ctx, "01019012057");
+	for (i = 0; id_labels[i]; i++)
+		for (j = 0; spellings[j]; j++) {
+			sbuf m = SBUF_INIT;
+			sbuf_addf(&m, "From: a@bardu.kommune.no\nSubject: Avvik\nMessage-ID: <n%zu-%zu@x>\n"
+				      "Content-Type: text/plain; charset=utf-8\n\n"
+				      "Meldende enhet: Bardu kommune\n%s: %s\n"
+				      "Beskrivelse: Falt.\n", i, j, id_labels[i], spellings[j]);
+			assert_int_equal(parse_str("n.eml", m.buf, &c, &ctx), 1);
+			if (c.items[0].rec.patient_related != 1 || !c.items[0].rec.patient_key ||
+			    strcmp(c.items[0].rec.patient_key, key))
+				fail_msg("label '%s', number '%s': no patient key", id_labels[i],
+					 spellings[j]);
+			assert_string_equal(c.items[0].rec.text, "Falt.");
+			coll_clear(&c);
+			sbuf_release(&m);
+		}
+	free(key);
+
+	/* "Navn:" alone is no form: the body stays as it is */
+	{
+		const char *m = "From: a@bardu.kommune.no\nSubject: Hei\nMessage-ID: <nf@x>\n"
+				"Content-Type: text/plain; charset=utf-8\n\n"
+				"Navn: Ola Hansen\nJeg ringer i morgen.\n";
+		assert_int_equal(parse_str("nf.eml", m, &c, &ctx), 1);
+		assert_int_equal(c.items[0].rec.patient_related, -1);
+		assert_string_equal(c.items[0].rec.text, "Navn: Ola Hansen\nJeg ringer i morgen.");
+		coll_clear(&c);
+	}
+	/* a label for a number with a wrong check digit still links, never stores */
+	{
+		const char *m = "From: a@bardu.kommune.no\nSubject: Hei\nMessage-ID: <bad@x>\n"
+				"Content-Type: text/plain; charset=utf-8\n\n"
+				"Meldende enhet: Bardu kommune\nFnr: 010190 12058\nBeskrivelse: Falt.\n";
+		assert_int_equal(parse_str("bad.eml", m, &c, &ctx), 1);
+		key = pseudo(&ctx, "01019012058");
+		assert_string_equal(c.items[0].rec.patient_key, key);
+		assert_false(record_has_ci(&c.items[0].rec, "12058"));
+		free(key);
+		coll_clear(&c);
+	}
+}
+
+/* A carried MsgHead named after the patient: the origin the attachment's
+ * record gets is scrubbed, with the names from the MsgHead's Patient block
+ * and from the carrier's form. */
+static void test_carrier_origin_scrubbed(void **state)
+{
+	coll c;
+	ingest_ctx ctx;
+	sbuf p = SBUF_INIT, m = SBUF_INIT, want = SBUF_INIT;
+	char *key, *at;
+
+	(void)state;
+	fixture(&p, "msghead-attachment.eml");
+	assert_int_equal(sbuf_read_file(&m, p.buf, 0), 0);
+	/* the MsgHead's patient is Kari Testesen */
+	while ((at = strstr(m.buf, "dialogmelding.xml")) != NULL) {
+		sbuf t = SBUF_INIT;
+		sbuf_add(&t, m.buf, (size_t)(at - m.buf));
+		sbuf_adds(&t, "KARI testesen 01019012057.xml");
+		sbuf_adds(&t, at + strlen("dialogmelding.xml"));
+		sbuf_release(&m);
+		m = t;
+	}
+	ctx_init(&ctx, &c);
+	key = pseudo(&ctx, "01019012057");
+	assert_int_equal(ingest_buffer(&ctx, "c.eml", m.buf, m.len, INGEST_FORMAT_AUTO), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.items[1].kind, INGEST_ITEM_DEVIATION);
+	sbuf_addf(&want, "c.eml[[pasientnavn] [pasientnavn] [pasient:%s].xml]", key);
+	assert_string_equal(c.items[1].rec.origin, want.buf);
+	coll_clear(&c);
+
+	/* a name only the carrier's form gives */
+	at = strstr(m.buf, "Vedlagt f=F8lger");
+	assert_non_null(at);
+	{
+		sbuf t = SBUF_INIT;
+		sbuf_add(&t, m.buf, (size_t)(at - m.buf));
+		sbuf_adds(&t, "Pasient: Eva Olsen\n");
+		sbuf_adds(&t, at);
+		sbuf_release(&m);
+		m = t;
+	}
+	while ((at = strstr(m.buf, "KARI testesen")) != NULL)
+		memcpy(at, "EVA  olsen   ", 13);
+	assert_int_equal(ingest_buffer(&ctx, "c.eml", m.buf, m.len, INGEST_FORMAT_AUTO), 0);
+	assert_int_equal(c.n, 2);
+	assert_false(has_ci(c.items[0].reason, "olsen"));
+	assert_false(has_ci(c.items[1].rec.origin, "eva"));
+	assert_false(has_ci(c.items[1].rec.origin, "olsen"));
+	assert_contains(c.items[1].rec.origin, "[pasientnavn]  [pasientnavn]");
+	coll_clear(&c);
+	free(key);
+	sbuf_release(&p);
+	sbuf_release(&m);
+	sbuf_release(&want);
+}
+
 static void test_to_utf8(void **state)
 {
 	sbuf o = SBUF_INIT;
@@ -462,6 +714,9 @@ int main(void)
 		cmocka_unit_test(test_huge_part),
 		cmocka_unit_test(test_form_parser),
 		cmocka_unit_test(test_patient_line),
+		cmocka_unit_test(test_patient_name_everywhere),
+		cmocka_unit_test(test_patient_labels),
+		cmocka_unit_test(test_carrier_origin_scrubbed),
 		cmocka_unit_test(test_to_utf8),
 		cmocka_unit_test(test_detect),
 	};

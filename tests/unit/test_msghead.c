@@ -228,6 +228,92 @@ static void test_dialog10_fastlege(void **state)
 	collector_free(&c);
 }
 
+/* Does needle (ASCII) occur in s, in any case? */
+static int has_ci(const char *s, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (; s && *s; s++) {
+		for (i = 0; i < n && s[i]; i++) {
+			char a = s[i], b = needle[i];
+			if (a >= 'A' && a <= 'Z')
+				a = (char)(a + 32);
+			if (b >= 'A' && b <= 'Z')
+				b = (char)(b + 32);
+			if (a != b)
+				break;
+		}
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* The Patient's names in other cases, reversed ("TESTESEN, KARI"), in the
+ * genitive, in a unit, the subject and an attachment name; its number
+ * written "157202 55178" and in the text in other spellings. */
+static void test_patient_names(void **state)
+{
+	collector c = { .n = 0 };
+	ingest_ctx x = make_ctx(&c);
+	const char *path = fixture("msghead/dialog10-patient-names.xml");
+	char *pat = pseudo(&x, "15720255178");
+	sbuf want = SBUF_INIT, data = SBUF_INIT;
+	const avvik_record *r;
+
+	(void)state;
+	run_file(&x, path, INGEST_FORMAT_AUTO);
+	assert_int_equal(c.n, 1);
+	r = &c.items[0].rec;
+	assert_int_equal(r->patient_related, 1);
+	assert_string_equal(r->patient_key, pat);
+	assert_string_equal(r->subject, "Feil dose til [pasientnavn]");
+	sbuf_addf(&want,
+		  "[pasientnavn], [pasientnavn] fikk feil dose. [pasientnavn] datter ringte, og "
+		  "[pasientnavn] mor.\n"
+		  "[pasientnavn] [pasientnavn] er mellomnavn og etternavn; [pasientnavn] bror og "
+		  "[pasientnavn] hund.\n"
+		  "Kariert skjorte, Testesenveien 3 og Karin er ikke pasienten.\n"
+		  "Fnr skrevet [pasient:%s] og [pasient:%s].", pat, pat);
+	assert_string_equal(r->text, want.buf);
+	assert_string_equal(r->reporter.unit, "Hjemmesykepleien, rute for [pasientnavn] [pasientnavn]");
+	assert_int_equal(r->n_attachments, 1);
+	sbuf_reset(&want);
+	sbuf_addf(&want, "Kurve [pasientnavn] [pasientnavn] [pasient:%s].pdf", pat);
+	assert_string_equal(r->attachments[0].name, want.buf);
+	collector_free(&c);
+
+	/* a file named after the patient: the record's origin is scrubbed */
+	assert_int_equal(sbuf_read_file(&data, path, 0), 0);
+	assert_int_equal(ingest_buffer(&x, "inn/Kari Testesen 15720255178.xml", data.buf, data.len,
+				       INGEST_FORMAT_AUTO), 0);
+	assert_int_equal(c.n, 1);
+	sbuf_reset(&want);
+	sbuf_addf(&want, "inn/[pasientnavn] [pasientnavn] [pasient:%s].xml", pat);
+	assert_string_equal(c.items[0].rec.origin, want.buf);
+	collector_free(&c);
+
+	/* and so is the reason when the message is quarantined */
+	{
+		char *at = strstr(data.buf, "<MsgId>");
+		char *end = at ? strstr(at, "</MsgId>") : NULL;
+		assert_non_null(end);
+		memset(at, ' ', (size_t)(end + 8 - at));
+	}
+	assert_int_equal(ingest_buffer(&x, "KARI-testesen-15720255178.xml", data.buf, data.len,
+				       INGEST_FORMAT_AUTO), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.items[0].kind, INGEST_ITEM_QUARANTINE);
+	assert_non_null(strstr(c.items[0].reason, "MsgId"));
+	assert_false(has_ci(c.items[0].reason, "kari"));
+	assert_false(has_ci(c.items[0].reason, "testesen"));
+	assert_null(strstr(c.items[0].reason, "15720255178"));
+	collector_free(&c);
+	sbuf_release(&data);
+	sbuf_release(&want);
+	free(pat);
+}
+
 static void test_dialog11_xhtml(void **state)
 {
 	collector c = { .n = 0 };
@@ -713,6 +799,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dialog10_fastlege),
+		cmocka_unit_test(test_patient_names),
 		cmocka_unit_test(test_dialog11_xhtml),
 		cmocka_unit_test(test_dialog11_fk1_subunits),
 		cmocka_unit_test(test_dialog11_attachments),

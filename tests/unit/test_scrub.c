@@ -1,6 +1,7 @@
 /*
  * test_scrub.c - fødselsnummer checks, scrubbing of free text and keyed
- * pseudonyms (ingest/scrub.c, DOMAIN.md 3.1).  All numbers are synthetic
+ * pseudonyms, the patient's pseudonym from what a message says and the
+ * blanking of the patient's name (ingest/scrub.c, DOMAIN.md 3.1).  All numbers are synthetic
  * test numbers or computed for this test.
  */
 #include <setjmp.h>
@@ -15,7 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "ingest/ingest.h"
+#include "ingest/ingest_int.h"
 
 static const unsigned char key1[] = "unit-test-key-1";
 static const unsigned char key2[] = "unit-test-key-2";
@@ -164,6 +165,152 @@ static void test_scrub_keeps_utf8(void **state)
 	sbuf_release(&t);
 }
 
+/* The spellings people write a number in; 01019012057 is valid. */
+static void test_scrub_spellings(void **state)
+{
+	static const char *const spelt[] = {
+		"01019012057", "010190 12057", "010190-12057", "010190\xC2\xA0" "12057",
+		"01.01.90 12057", "01.01.90-12057", "01.01.90\xC2\xA0" "12057",
+		"010190 120 57", "010190-120 57", "0101 90 12057", "0101 90-12057",
+		"01.01.90 120 57", "0101\xC2\xA0" "90 12057", NULL
+	};
+	ingest_ctx c = ctx_with(key1, sizeof key1 - 1);
+	char *p = pseudo(&c, "01019012057");
+	size_t i;
+
+	(void)state;
+	for (i = 0; spelt[i]; i++) {
+		sbuf t = SBUF_INIT, want = SBUF_INIT;
+		char digits[12];
+		size_t at = 99, used;
+
+		sbuf_addf(&t, "Pasient %s, ring.", spelt[i]);
+		used = ingest_fnr_find(t.buf, t.len, &at, digits);
+		if (used != strlen(spelt[i]) || at != 8 || strcmp(digits, "01019012057"))
+			fail_msg("'%s' not found (used %zu at %zu)", spelt[i], used, at);
+		assert_int_equal(ingest_scrub_text(&c, &t), 1);
+		sbuf_addf(&want, "Pasient [pasient:%s], ring.", p);
+		assert_string_equal(t.buf, want.buf);
+		sbuf_release(&t);
+		sbuf_release(&want);
+	}
+	free(p);
+}
+
+static void test_scrub_spellings_keep(void **state)
+{
+	static const char *const kept[] = {
+		"Feil kontrollsiffer: 01.01.90 12058, 010190 120 58, 0101 90 12058.",
+		"Ugyldig dato: 32.01.90 12057 og 3201 90 12057.",
+		"Datoer alene: 01.01.90, 01.01.1990 12057 og 010190.",
+		"Dato 01.01.90 kl 12.05 og 01.01.90 1205 og 01.01.90 120577.",
+		"Ring 22 01 01 90, 915 55 555, +47 77 62 60 00 eller 0101 9012 057.",
+		"Org.nr 983 974 899 og 940 101 808; HER-id 8090100.",
+		"Lange tall: 0101901205700, 101019012057, 010190120570, 01.01.90 120579.",
+		"Gruppert feil: 01 01 90 12057, 0101 9 012057, 010190 12 057, 01.0190 12057.",
+		NULL
+	};
+	ingest_ctx c = ctx_with(key1, sizeof key1 - 1);
+	size_t i;
+
+	(void)state;
+	for (i = 0; kept[i]; i++) {
+		sbuf t = SBUF_INIT;
+		sbuf_adds(&t, kept[i]);
+		if (ingest_scrub_text(&c, &t) != 0)
+			fail_msg("'%s' became '%s'", kept[i], t.buf);
+		sbuf_release(&t);
+	}
+}
+
+static void test_patient_key(void **state)
+{
+	ingest_ctx c = ctx_with(key1, sizeof key1 - 1);
+	char *p = pseudo(&c, "01019012057");
+	char *bad = pseudo(&c, "01019012058");
+	char *text = pseudo(&c, "ABC-123");
+	static const char *const same[] = {
+		"01019012057", "Kari Nordmann, f.nr 010190-12057", "01.01.90 12057", "0101 90 12057",
+		"010190 120 57", NULL
+	};
+	size_t i;
+	char *k;
+
+	(void)state;
+	for (i = 0; same[i]; i++) {
+		k = ingest_patient_key(&c, same[i], 0);
+		if (!k || strcmp(k, p))
+			fail_msg("'%s': key %s, expected %s", same[i], k ? k : "(none)", p);
+		free(k);
+	}
+	/* a name alone, or a bad number outside an id field: no key */
+	assert_null(ingest_patient_key(&c, "Kari Nordmann", 0));
+	assert_null(ingest_patient_key(&c, "010190 12058", 0));
+	assert_null(ingest_patient_key(&c, NULL, 1));
+	assert_null(ingest_patient_key(&c, "  ", 1));
+	/* an id field: a bad number keys on its digits, anything else on its text */
+	k = ingest_patient_key(&c, "010190-120 58", 1);
+	assert_string_equal(k, bad);
+	free(k);
+	k = ingest_patient_key(&c, " ABC-123 ", 1);
+	assert_string_equal(k, text);
+	free(k);
+	free(p);
+	free(bad);
+	free(text);
+}
+
+/* Blanks the names (one string, as written) in text; the result. */
+static char *blank(const char *names, const char *text)
+{
+	ingest_names nm = INGEST_NAMES_INIT;
+	sbuf t = SBUF_INIT;
+
+	ingest_names_add(&nm, names);
+	sbuf_adds(&t, text);
+	ingest_blank_names(&nm, &t);
+	ingest_names_clear(&nm);
+	return sbuf_detach(&t, NULL);
+}
+
+static void check_blank(const char *names, const char *text, const char *want)
+{
+	char *got = blank(names, text);
+
+	if (strcmp(got, want))
+		fail_msg("names '%s' in '%s': got '%s', expected '%s'", names, text, got, want);
+	free(got);
+}
+
+static void test_blank_names(void **state)
+{
+	(void)state;
+	/* any case, the reversed form, genitives */
+	check_blank("Kari Nordmann", "KARI NORDMANN, Nordmann, Kari og kari nordmann.",
+		    "[pasientnavn] [pasientnavn], [pasientnavn], [pasientnavn] og [pasientnavn] "
+		    "[pasientnavn].");
+	check_blank("Nordmann, Kari", "NORDMANNS bil, Nordmann's hus, Nordmann\xE2\x80\x99s katt, Karis.",
+		    "[pasientnavn] bil, [pasientnavn] hus, [pasientnavn] katt, [pasientnavn].");
+	check_blank("Nils Hansen", "Nils' sykkel og 'Hansen' sa", "[pasientnavn] sykkel og '[pasientnavn]' sa");
+	/* whole words only */
+	check_blank("Kari Nordmann", "Karin, Kariert, Nordmannsen, SKARI, Kari2 og Nordmann-familien",
+		    "Karin, Kariert, Nordmannsen, SKARI, Kari2 og [pasientnavn]-familien");
+	/* Norwegian, accented and Sámi letters in any case */
+	check_blank("Ærlig Østby-Åsen", "ÆRLIG østby ÅSEN, æRLIGs Østbys åsen's",
+		    "[pasientnavn] [pasientnavn] [pasientnavn], [pasientnavn] [pasientnavn] [pasientnavn]");
+	check_blank("Sørensen Éva Čáhppes Ŋuolla", "SØRENSEN éVA čÁHPPES ŋUOLLA Sorensen",
+		    "[pasientnavn] [pasientnavn] [pasientnavn] [pasientnavn] Sorensen");
+	/* two letters are a name, one is not; the words of a Pasient line that
+	 * are no name stay */
+	check_blank("Li A", "Li og A og li.", "[pasientnavn] og A og [pasientnavn].");
+	check_blank("Kari Nordmann, f.nr 01019012057, født 1990", "Kari er født, nr 2, f.nr",
+		    "[pasientnavn] er født, nr 2, f.nr");
+	/* nothing to blank: the text is untouched */
+	check_blank("", "Kari", "Kari");
+	check_blank("Kari", "", "");
+	check_blank("Kari", "\xFF" "Kari\xFF", "\xFF[pasientnavn]\xFF");
+}
+
 static void test_pseudonym(void **state)
 {
 	ingest_ctx c1 = ctx_with(key1, sizeof key1 - 1);
@@ -211,6 +358,10 @@ int main(void)
 		cmocka_unit_test(test_scrub_keeps),
 		cmocka_unit_test(test_scrub_boundaries),
 		cmocka_unit_test(test_scrub_keeps_utf8),
+		cmocka_unit_test(test_scrub_spellings),
+		cmocka_unit_test(test_scrub_spellings_keep),
+		cmocka_unit_test(test_patient_key),
+		cmocka_unit_test(test_blank_names),
 		cmocka_unit_test(test_pseudonym),
 	};
 
