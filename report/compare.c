@@ -24,35 +24,8 @@ int report_format_parse(const char *s, report_format *out)
 	return -1;
 }
 
-/* A small table of keys with a count per period. */
-typedef struct {
-	char *key;
-	long n[2];
-} compare_row;
-
-typedef struct {
-	compare_row *rows;
-	size_t len;
-	int side;     /* which period is being filled */
-} compare_table;
-
-static int compare_table_add(void *ctx, const char *key, long count)
-{
-	compare_table *t = ctx;
-	size_t i;
-
-	for (i = 0; i < t->len; i++)
-		if (!strcmp(t->rows[i].key, key))
-			break;
-	if (i == t->len) {
-		t->rows = xrealloc(t->rows, (t->len + 1) * sizeof *t->rows);
-		t->rows[i].key = xstrdup(key);
-		t->rows[i].n[0] = t->rows[i].n[1] = 0;
-		t->len++;
-	}
-	t->rows[i].n[t->side] += count;
-	return 0;
-}
+typedef report_pair_row compare_row;
+typedef report_pairs compare_table;
 
 static int compare_row_cmp(const void *a, const void *b)
 {
@@ -64,25 +37,16 @@ static int compare_row_cmp(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-static void compare_table_clear(compare_table *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->len; i++)
-		free(t->rows[i].key);
-	free(t->rows);
-	memset(t, 0, sizeof *t);
-}
 
 static int compare_fill(store *st, const report_opts *o, const period *a, const period *b,
 			store_group g, compare_table *t)
 {
 	memset(t, 0, sizeof *t);
 	t->side = 0;
-	if (store_count(st, o->commit, a, g, o->exclude, compare_table_add, t))
+	if (store_count(st, o->commit, a, g, o->exclude, report_pairs_add, t))
 		return -1;
 	t->side = 1;
-	if (store_count(st, o->commit, b, g, o->exclude, compare_table_add, t))
+	if (store_count(st, o->commit, b, g, o->exclude, report_pairs_add, t))
 		return -1;
 	if (t->len)
 		qsort(t->rows, t->len, sizeof *t->rows, compare_row_cmp);
@@ -633,8 +597,8 @@ int report_compare(store *st, const report_opts *o, const period *a, const perio
 	rc = 0;
 out:
 	sbuf_release(&text);
-	compare_table_clear(&dir);
-	compare_table_clear(&cat);
-	compare_table_clear(&rep);
+	report_pairs_clear(&dir);
+	report_pairs_clear(&cat);
+	report_pairs_clear(&rep);
 	return rc;
 }

@@ -114,4 +114,18 @@ void report_filter_json(const report_opts *o, sbuf *out);
 /* Writes out to f; -1 with err on a short write. */
 int report_write(FILE *f, const sbuf *text, sbuf *err);
 
+/* Key -> counts in two periods (side 0 and 1), filled by store_count with
+ * report_pairs_add; the tables compare and summary are built from. */
+typedef struct {
+	char *key;
+	long n[2];
+} report_pair_row;
+typedef struct {
+	report_pair_row *rows;
+	size_t len;
+	int side;      /* which period store_count is filling */
+} report_pairs;
+int report_pairs_add(void *ctx, const char *key, long count);   /* a store_count_fn */
+void report_pairs_clear(report_pairs *t);
+
 #endif

@@ -347,3 +347,31 @@ void report_dispersion_json(const report_dispersion *d, sbuf *out)
 	report_json_num(out, d->chi2df[1]);
 	sbuf_addf(out, "], \"overdispersed\": %s}", d->over ? "true" : "false");
 }
+
+int report_pairs_add(void *ctx, const char *key, long count)
+{
+	report_pairs *t = ctx;
+	size_t i;
+
+	for (i = 0; i < t->len; i++)
+		if (!strcmp(t->rows[i].key, key))
+			break;
+	if (i == t->len) {
+		t->rows = xrealloc(t->rows, (t->len + 1) * sizeof *t->rows);
+		t->rows[i].key = xstrdup(key);
+		t->rows[i].n[0] = t->rows[i].n[1] = 0;
+		t->len++;
+	}
+	t->rows[i].n[t->side] += count;
+	return 0;
+}
+
+void report_pairs_clear(report_pairs *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->len; i++)
+		free(t->rows[i].key);
+	free(t->rows);
+	memset(t, 0, sizeof *t);
+}

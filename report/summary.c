@@ -12,34 +12,8 @@
 #include <string.h>
 
 /* Key -> counts in the two periods (0: vs, 1: the period). */
-typedef struct {
-	char *key;
-	long n[2];
-} sm_row;
-
-typedef struct {
-	sm_row *rows;
-	size_t len;
-	int side;
-} sm_table;
-
-static int sm_add(void *ctx, const char *key, long count)
-{
-	sm_table *t = ctx;
-	size_t i;
-
-	for (i = 0; i < t->len; i++)
-		if (!strcmp(t->rows[i].key, key))
-			break;
-	if (i == t->len) {
-		t->rows = xrealloc(t->rows, (t->len + 1) * sizeof *t->rows);
-		t->rows[i].key = xstrdup(key);
-		t->rows[i].n[0] = t->rows[i].n[1] = 0;
-		t->len++;
-	}
-	t->rows[i].n[t->side] += count;
-	return 0;
-}
+typedef report_pair_row sm_row;
+typedef report_pairs sm_table;
 
 /* Descending by the period's count, then the earlier one, then key. */
 static int sm_cmp(const void *a, const void *b)
@@ -53,13 +27,6 @@ static int sm_cmp(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-static void sm_clear(sm_table *t)
-{
-	for (size_t i = 0; i < t->len; i++)
-		free(t->rows[i].key);
-	free(t->rows);
-	memset(t, 0, sizeof *t);
-}
 
 /* Raw (key, count) rows of one query, e.g. quarter\tcategory. */
 typedef struct {
@@ -201,17 +168,17 @@ static int sm_load(store *st, sm_data *d)
 		d->dir.side = d->cat.side = i;
 		if (store_query_count(st, o->commit, pp[i], o->exclude, f, STORE_Q_NONE, sm_count_total,
 				      &d->n[i]) ||
-		    store_query_count(st, o->commit, pp[i], o->exclude, f, STORE_Q_DIRECTION, sm_add, &d->dir) ||
-		    store_query_count(st, o->commit, pp[i], o->exclude, f, STORE_Q_CATEGORY, sm_add, &d->cat))
+		    store_query_count(st, o->commit, pp[i], o->exclude, f, STORE_Q_DIRECTION, report_pairs_add, &d->dir) ||
+		    store_query_count(st, o->commit, pp[i], o->exclude, f, STORE_Q_CATEGORY, report_pairs_add, &d->cat))
 			goto out;
 	}
 	{
 		sm_table rep = { 0 };
 		for (int i = 0; i < 2; i++) {
 			rep.side = i;
-			if (store_query_count(st, o->commit, pp[i], o->exclude, f, STORE_Q_REPORTER_TYPE, sm_add,
+			if (store_query_count(st, o->commit, pp[i], o->exclude, f, STORE_Q_REPORTER_TYPE, report_pairs_add,
 					      &rep)) {
-				sm_clear(&rep);
+				report_pairs_clear(&rep);
 				goto out;
 			}
 		}
@@ -220,7 +187,7 @@ static int sm_load(store *st, sm_data *d)
 			for (int s = 0; s < 2; s++)
 				report_share_add(&d->share, s, rep.rows[i].key, rep.rows[i].n[s]);
 		report_share_finish(&d->share);
-		sm_clear(&rep);
+		report_pairs_clear(&rep);
 	}
 	if (d->dir.len)
 		qsort(d->dir.rows, d->dir.len, sizeof *d->dir.rows, sm_cmp);
@@ -318,8 +285,8 @@ out:
 
 static void sm_free(sm_data *d)
 {
-	sm_clear(&d->dir);
-	sm_clear(&d->cat);
+	report_pairs_clear(&d->dir);
+	report_pairs_clear(&d->cat);
 	report_series_clear(&d->monthly);
 	report_recurring_free(d->rec_cat, d->n_rec_cat);
 	report_recurring_free(d->rec_pair, d->n_rec_pair);
