@@ -109,10 +109,87 @@ static int pipeline_sink(void *ctx, const ingest_item *it)
 	return -1;
 }
 
+/* The identities of the files read before, loaded once per directory
+ * source: a nightly run with nothing new then costs a stat per file and no
+ * query at all. */
+typedef struct {
+	char *path;
+	int64_t size, mtime, inode;
+} seen_file;
+
+typedef struct {
+	seen_file *slots;
+	size_t cap, n;
+} seen_set;
+
+static size_t seen_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static void seen_put(seen_set *set, char *path, int64_t size, int64_t mtime, int64_t inode)
+{
+	size_t i;
+
+	if (2 * (set->n + 1) > set->cap) {
+		seen_set grown = { xcalloc(set->cap ? 2 * set->cap : 1024, sizeof *grown.slots),
+				   set->cap ? 2 * set->cap : 1024, 0 };
+		for (i = 0; i < set->cap; i++)
+			if (set->slots[i].path)
+				seen_put(&grown, set->slots[i].path, set->slots[i].size,
+					 set->slots[i].mtime, set->slots[i].inode);
+		free(set->slots);
+		*set = grown;
+	}
+	for (i = seen_hash(path) & (set->cap - 1); set->slots[i].path; i = (i + 1) & (set->cap - 1))
+		;
+	set->slots[i].path = path;
+	set->slots[i].size = size;
+	set->slots[i].mtime = mtime;
+	set->slots[i].inode = inode;
+	set->n++;
+}
+
+static int seen_load_one(void *ctx, const char *path, int64_t size, int64_t mtime, int64_t inode)
+{
+	if (path)
+		seen_put(ctx, xstrdup(path), size, mtime, inode);
+	return 0;
+}
+
+static int seen_has(const seen_set *set, const char *path, const struct stat *sb)
+{
+	size_t i;
+
+	if (!set->cap)
+		return 0;
+	for (i = seen_hash(path) & (set->cap - 1); set->slots[i].path; i = (i + 1) & (set->cap - 1))
+		if (!strcmp(set->slots[i].path, path))
+			return set->slots[i].size == (int64_t)sb->st_size &&
+			       set->slots[i].mtime == (int64_t)sb->st_mtime &&
+			       set->slots[i].inode == (int64_t)sb->st_ino;
+	return 0;
+}
+
+static void seen_clear(seen_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->cap; i++)
+		free(set->slots[i].path);
+	free(set->slots);
+	memset(set, 0, sizeof *set);
+}
+
 typedef struct {
 	ingest_run *run;
 	ingest_ctx *ictx;
 	pipeline_counts *total;
+	seen_set seen;
 } walk_ctx;
 
 /* Progress on a terminal: one line per source, redrawn at most five times
@@ -191,7 +268,7 @@ static int pipeline_file(void *ctx, const char *path)
 		return 0;
 	}
 	/* A file already read whole, unchanged since: nothing to do. */
-	if (store_file_seen(st, path, (int64_t)sb.st_size, (int64_t)sb.st_mtime, (int64_t)sb.st_ino)) {
+	if (seen_has(&w->seen, path, &sb)) {
 		w->total->files_unchanged++;
 		return 0;
 	}
@@ -403,8 +480,7 @@ static int parallel_list_file(void *ctx, const char *path)
 		l->w->total->failed = 1;
 		return 0;
 	}
-	if (store_file_seen(l->w->run->st, path, (int64_t)sb.st_size, (int64_t)sb.st_mtime,
-			    (int64_t)sb.st_ino)) {
+	if (seen_has(&l->w->seen, path, &sb)) {
 		l->w->total->files_unchanged++;
 		return 0;
 	}
@@ -883,10 +959,16 @@ static int pipeline_ingest_one(store *st, const cli_source *src, const unsigned 
 	w.run = &run;
 	w.ictx = &ictx;
 	w.total = out;
+	memset(&w.seen, 0, sizeof w.seen);
+	if (store_files_each(st, seen_load_one, &w.seen)) {
+		seen_clear(&w.seen);
+		return -1;
+	}
 	if (jobs > 1 && src->type == SOURCE_DIR)
 		rc = pipeline_dir_parallel(&w, jobs);
 	else
 		rc = ingest_walk(src->path, pipeline_file, &w);
+	seen_clear(&w.seen);
 	if (rc < 0 && !run.db_failed) {
 		log_error("source %s: %s: %s", src->name, src->path, strerror(errno));
 		out->failed = 1;

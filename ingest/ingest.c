@@ -473,8 +473,9 @@ fail:
 
 static int ingest_cmp_names(const void *a, const void *b)
 {
-	/* byte order, not the locale's: runs must be reproducible */
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	/* byte order, not the locale's: runs must be reproducible; the first
+	 * byte of each entry is its d_type (see ingest_walk_dir) */
+	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
 }
 
 /* Is real (a resolved path) root itself or inside it? */
@@ -533,21 +534,40 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth,
 			cap = cap ? cap * 2 : 32;
 			names = xrealloc(names, cap * sizeof *names);
 		}
-		names[n++] = xstrdup(e->d_name);
+		/* the entry's type rides in front of its name, so a regular file
+		 * or a directory needs no lstat (a nightly walk over 600,000
+		 * files is mostly stat calls) */
+		{
+			size_t len = strlen(e->d_name);
+			names[n] = xmalloc(len + 2);
+			names[n][0] = (char)(e->d_type + 1);
+			memcpy(names[n] + 1, e->d_name, len + 1);
+			n++;
+		}
 	}
 	closedir(d);
 	qsort(names, n, sizeof *names, ingest_cmp_names);
 	maildir = ingest_is_maildir(dir);
 	for (i = 0; i < n && !rc; i++) {
 		struct stat st;
+		const char *name = names[i] + 1;
+		unsigned char type = (unsigned char)(names[i][0] - 1);
 
 		/* a Maildir: messages are in cur/ and new/ only (tmp/ holds
 		 * deliveries in progress; the rest is the server's index) */
-		if (maildir && strcmp(names[i], "cur") && strcmp(names[i], "new"))
+		if (maildir && strcmp(name, "cur") && strcmp(name, "new"))
 			continue;
 
 		sbuf_reset(&child);
-		sbuf_addf(&child, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
+		sbuf_addf(&child, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+		if (type == DT_REG) {
+			rc = fn(ctx, child.buf);
+			continue;
+		}
+		if (type == DT_DIR) {
+			rc = ingest_walk_dir(root, child.buf, depth + 1, fn, ctx);
+			continue;
+		}
 		if (lstat(child.buf, &st) < 0) {
 			log_warn("%s: %s", child.buf, strerror(errno));
 			continue;

@@ -806,3 +806,21 @@ long store_deviation_count(store *st)
 		sqlite3_reset(s);
 	return n;
 }
+
+int store_files_each(store *st, store_file_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT path, size, mtime, inode FROM source_file");
+	int rc = 0, step = SQLITE_DONE;
+
+	if (!s)
+		return -1;
+	while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+		rc = fn(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
+			sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3));
+	sqlite3_reset(s);
+	if (!rc && step != SQLITE_DONE && step != SQLITE_ROW) {
+		log_error("database: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return rc;
+}

@@ -40,6 +40,11 @@ int store_meta_put(store *st, const char *key, const char *value);
 int store_file_seen(store *st, const char *path, int64_t size, int64_t mtime, int64_t inode);
 int store_file_mark(store *st, const char *path, int64_t size, int64_t mtime, int64_t inode,
 		    const char *sha256);
+/* Every file identity recorded, for callers that check many files at once
+ * (one query instead of one per file). */
+typedef int (*store_file_fn)(void *ctx, const char *path, int64_t size, int64_t mtime,
+			     int64_t inode);
+int store_files_each(store *st, store_file_fn fn, void *ctx);
 /* Raw messages, unique by sha256.  status is "deviation" or "skipped".
  * Returns 1 when added (*out_id set), 0 when already there (*out_id set to
  * the existing row), -1 on error. */
