@@ -5,16 +5,7 @@
  *   -fsanitize=fuzzer,address,undefined on tests/fuzz/fuzz_avvik_xml.c, core/ and ingest/,
  *   then e.g. `build-fuzz/fuzz_avvik_xml -max_total_time=60 fixtures/avvik-xml`.
  */
-#include "ingest/ingest.h"
-
-#include <string.h>
-
-#include <libxml/parser.h>
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static const unsigned char fuzz_key[] = "fuzz";
+#include "fuzz_util.h"
 
 /* Counts what a file gave: a whole-file quarantine must come alone. */
 typedef struct {
@@ -22,7 +13,7 @@ typedef struct {
 	long deviations, quarantined, whole_file;
 } fuzz_count;
 
-static int fuzz_sink(void *ctx, const ingest_item *it)
+static int fuzz_count_sink(void *ctx, const ingest_item *it)
 {
 	fuzz_count *c = ctx;
 
@@ -46,22 +37,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	xmlInitParser();
-	log_set_level(LOG_LVL_ERROR);
-	return 0;
+	return fuzz_ingest_init();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	ingest_ctx ctx;
 	fuzz_count count = { (const char *)data, 0, 0, 0 };
+	ingest_ctx ctx = fuzz_ctx(fuzz_count_sink, &count);
 
-	memset(&ctx, 0, sizeof ctx);
-	ctx.hmac_key = fuzz_key;
-	ctx.hmac_key_len = sizeof fuzz_key - 1;
-	ctx.source = "fuzz";
-	ctx.sink = fuzz_sink;
-	ctx.sink_ctx = &count;
 	(void)ingest_detect((const char *)data, size);
 	ingest_buffer(&ctx, "fuzz.xml", (const char *)data, size, INGEST_FORMAT_AVVIK_XML);
 	/* a file that is not well-formed yields that one item and no record */

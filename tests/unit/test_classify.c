@@ -16,12 +16,7 @@
 #include <unistd.h>
 
 #include "classify/classify.h"
-
-static const char *src_dir(void)
-{
-	const char *s = getenv("AVVIK_SRC");
-	return s && *s ? s : ".";
-}
+#include "test_util.h"
 
 static char tmpdir[64];
 
@@ -29,53 +24,19 @@ static char tmpdir[64];
  * file of the test's own. */
 static int setup(void **state)
 {
-	sbuf cmd = SBUF_INIT;
-	FILE *f;
-	int rc;
-
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/avvik-classify-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	sbuf_addf(&cmd, "cp %s/rules/categories.yaml %s/ && mkdir %s/rules", src_dir(), tmpdir, tmpdir);
-	rc = system(cmd.buf);
-	sbuf_reset(&cmd);
-	sbuf_addf(&cmd, "%s/orgs.yaml", tmpdir);
-	f = fopen(cmd.buf, "w");
-	if (!f)
-		return -1;
-	fputs("orgs:\n"
-	      "  - { id: tromso, name: Tromsø kommune, type: kommune, aliases: [Tromsø] }\n"
-	      "  - { id: unn, name: UNN HF, type: unn, aliases: [UNN] }\n"
-	      "fastlege_patterns: ['legekontor\\w*']\n", f);
-	fclose(f);
-	sbuf_release(&cmd);
-	return rc;
+	return rules_dir_setup(tmpdir, sizeof tmpdir, "/tmp/avvik-classify-XXXXXX");
 }
 
 static int teardown(void **state)
 {
-	sbuf cmd = SBUF_INIT;
-	int rc;
-
 	(void)state;
-	sbuf_addf(&cmd, "rm -rf %s", tmpdir);
-	rc = system(cmd.buf);
-	sbuf_release(&cmd);
-	return rc;
+	return rm_rf(tmpdir);
 }
 
 static void write_rules(const char *text)
 {
-	sbuf path = SBUF_INIT;
-	FILE *f;
-
-	sbuf_addf(&path, "%s/rules/test.yaml", tmpdir);
-	f = fopen(path.buf, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	sbuf_release(&path);
+	write_file_in(tmpdir, "rules/test.yaml", text);
 }
 
 static classify_rules *load(const char *text)

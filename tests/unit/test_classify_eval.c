@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "classify/classify_int.h"
+#include "test_util.h"
 
 #define MIN_ACCURACY 0.90
 
@@ -25,12 +26,6 @@ typedef struct {
 
 static eval_row *rows;
 static size_t n_rows;
-
-static const char *src_dir(void)
-{
-	const char *s = getenv("AVVIK_SRC");
-	return s && *s ? s : ".";
-}
 
 static int load_set(void **state)
 {

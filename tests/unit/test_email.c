@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "ingest/ingest_int.h"
+#include "test_util.h"
 
 static const unsigned char test_key[] = "email-test-key";
 
@@ -25,78 +26,28 @@ static const unsigned char test_key[] = "email-test-key";
 #define OE "\xC3\xB8"
 #define AA "\xC3\xA5"
 
-typedef struct {
-	ingest_item_kind kind;
-	avvik_record rec;
-	char *reason;
-	char *parent;
-	char raw_sha256[65];
-} got;
-
-typedef struct {
-	got items[16];
-	size_t n;
-} coll;
-
-static int collect(void *ctx, const ingest_item *it)
+/* A fresh collector c (at most 16 items) and ctx with it as the sink. */
+static void ctx_init(ingest_ctx *ctx, collector *c)
 {
-	coll *c = ctx;
-	got *g;
-
-	assert_true(c->n < 16);
-	g = &c->items[c->n++];
-	memset(g, 0, sizeof *g);
-	avvik_record_init(&g->rec);
-	g->kind = it->kind;
-	g->reason = it->reason ? xstrdup(it->reason) : NULL;
-	g->parent = it->parent_sha256 ? xstrdup(it->parent_sha256) : NULL;
-	memcpy(g->raw_sha256, it->raw_sha256, 65);
-	if (it->kind == INGEST_ITEM_DEVIATION) {
-		g->rec = *it->record;
-		avvik_record_init(it->record);
-	}
-	return 0;
-}
-
-static void coll_clear(coll *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->n; i++) {
-		avvik_record_clear(&c->items[i].rec);
-		free(c->items[i].reason);
-		free(c->items[i].parent);
-	}
-	c->n = 0;
-}
-
-static void ctx_init(ingest_ctx *ctx, coll *c)
-{
-	memset(ctx, 0, sizeof *ctx);
 	memset(c, 0, sizeof *c);
-	ctx->hmac_key = test_key;
-	ctx->hmac_key_len = sizeof test_key - 1;
-	ctx->source = "test";
-	ctx->sink = collect;
-	ctx->sink_ctx = c;
+	c->max = 16;
+	*ctx = collector_ctx(c, test_key, sizeof test_key - 1, "test");
 }
 
-static void fixture(sbuf *path, const char *name)
+static void email_fixture(sbuf *path, const char *name)
 {
-	const char *src = getenv("AVVIK_SRC");
-
 	sbuf_reset(path);
-	sbuf_addf(path, "%s/fixtures/email/%s", src ? src : ".", name);
+	sbuf_addf(path, "%s/fixtures/email/%s", src_dir(), name);
 }
 
 /* Parses one fixture file; returns how many items came. */
-static size_t parse(const char *name, coll *c)
+static size_t parse(const char *name, collector *c)
 {
 	ingest_ctx ctx;
 	sbuf p = SBUF_INIT;
 
 	ctx_init(&ctx, c);
-	fixture(&p, name);
+	email_fixture(&p, name);
 	assert_int_equal(ingest_file(&ctx, p.buf, INGEST_FORMAT_AUTO), 0);
 	sbuf_release(&p);
 	return c->n;
@@ -110,7 +61,7 @@ static void assert_contains(const char *hay, const char *needle)
 
 static void test_latin1_qp_form(void **state)
 {
-	coll c;
+	collector c;
 	avvik_record *r;
 
 	(void)state;
@@ -130,12 +81,12 @@ static void test_latin1_qp_form(void **state)
 	assert_contains(r->text, "Hjemmesykepleien m" AA "tte ringe avdelingen for " AA " f" AA " vite");
 	assert_contains(r->text, "[pasient:");
 	assert_null(strstr(r->text, "15720255178"));
-	coll_clear(&c);
+	collector_free(&c);
 }
 
 static void test_cp1252_undeclared(void **state)
 {
-	coll c;
+	collector c;
 	avvik_record *r;
 
 	(void)state;
@@ -148,12 +99,12 @@ static void test_cp1252_undeclared(void **state)
 	assert_string_equal(r->reporter.name, "Legevakten i Harstad kommune");
 	assert_string_equal(r->concerned.name, "UNN Harstad, Akuttmottaket");   /* "Gjelder:" */
 	assert_string_equal(r->event_date, "2023-11-12");                    /* "Hendelsesdato:" */
-	coll_clear(&c);
+	collector_free(&c);
 }
 
 static void test_html_only(void **state)
 {
-	coll c;
+	collector c;
 	avvik_record *r;
 
 	(void)state;
@@ -169,12 +120,12 @@ static void test_html_only(void **state)
 	assert_contains(r->text, "Marevan \xE2\x80\x93 pasienten");
 	assert_null(strstr(r->text, "alert"));
 	assert_null(strstr(r->text, "color"));
-	coll_clear(&c);
+	collector_free(&c);
 }
 
 static void test_alternative_nynorsk(void **state)
 {
-	coll c;
+	collector c;
 	avvik_record *r;
 
 	(void)state;
@@ -185,12 +136,12 @@ static void test_alternative_nynorsk(void **state)
 	assert_string_equal(r->event_date, "2024-04-03");                         /* "3. april 2024" */
 	assert_contains(r->text, "Pasienten vart utskriven");                      /* Skildring */
 	assert_null(strstr(r->text, "HTML-versjonen"));    /* text/plain preferred */
-	coll_clear(&c);
+	collector_free(&c);
 }
 
 static void test_wrong_charset_and_signature(void **state)
 {
-	coll c;
+	collector c;
 	avvik_record *r;
 
 	(void)state;
@@ -203,12 +154,12 @@ static void test_wrong_charset_and_signature(void **state)
 	assert_string_equal(r->reporter.name, "sykepleier@senja.kommune.no");
 	assert_string_equal(r->reporter.unit, "Senja kommune");
 	assert_null(strstr(r->text, "Sykehjemmet p" AA " Finnsnes\nSenja"));   /* signature cut */
-	coll_clear(&c);
+	collector_free(&c);
 }
 
 static void test_raw_8bit_header(void **state)
 {
-	coll c;
+	collector c;
 	avvik_record *r;
 
 	(void)state;
@@ -218,12 +169,12 @@ static void test_raw_8bit_header(void **state)
 	assert_string_equal(r->reporter.name, "hjemmetjenesten@malselv.kommune.no");
 	assert_string_equal(r->reporter.unit, "M" AA "lselv kommune");   /* the organisation line first */
 	assert_string_equal(r->concerned.name, "UNN");     /* named in the text */
-	coll_clear(&c);
+	collector_free(&c);
 }
 
 static void test_xml_attachment(void **state)
 {
-	coll c;
+	collector c;
 
 	(void)state;
 	assert_int_equal(parse("msghead-attachment.eml", &c), 2);
@@ -235,23 +186,23 @@ static void test_xml_attachment(void **state)
 	/* linked to the mail it came in */
 	assert_non_null(c.items[1].parent);
 	assert_string_equal(c.items[1].parent, c.items[0].raw_sha256);
-	coll_clear(&c);
+	collector_free(&c);
 }
 
 static void test_no_message_id(void **state)
 {
-	coll c;
+	collector c;
 
 	(void)state;
 	assert_int_equal(parse("no-message-id.eml", &c), 1);
 	assert_int_equal(strncmp(c.items[0].rec.ext_id, "email:", 6), 0);
 	assert_int_equal(strlen(c.items[0].rec.ext_id), 6 + 32);
-	coll_clear(&c);
+	collector_free(&c);
 }
 
 static void test_mbox(void **state)
 {
-	coll c;
+	collector c;
 
 	(void)state;
 	assert_int_equal(parse("postmottak.mbox", &c), 3);
@@ -263,7 +214,7 @@ static void test_mbox(void **state)
 	assert_contains(c.items[1].rec.text, "\n>>From here");
 	assert_contains(c.items[0].rec.origin, "postmottak.mbox: message 1");
 	/* the same message as an .eml is the same content */
-	coll_clear(&c);
+	collector_free(&c);
 }
 
 static int walk_count(void *ctx, const char *file)
@@ -279,7 +230,7 @@ static void test_maildir_tmp_skipped(void **state)
 	int n = 0;
 
 	(void)state;
-	fixture(&p, "maildir");
+	email_fixture(&p, "maildir");
 	assert_int_equal(ingest_walk(p.buf, walk_count, &n), 0);
 	assert_int_equal(n, 2);
 	sbuf_release(&p);
@@ -287,29 +238,29 @@ static void test_maildir_tmp_skipped(void **state)
 
 static void test_broken_mime(void **state)
 {
-	coll c;
+	collector c;
 
 	(void)state;
 	/* an unclosed boundary: the part that is there is read */
 	assert_int_equal(parse("bad/unclosed-boundary.eml", &c), 1);
 	assert_int_equal(c.items[0].kind, INGEST_ITEM_DEVIATION);
 	assert_contains(c.items[0].rec.text, "Epikrisen kom aldri til Narvik kommune.");
-	coll_clear(&c);
+	collector_free(&c);
 	/* NUL bytes: out of the text, the rest intact */
 	assert_int_equal(parse("bad/nul-bytes.eml", &c), 1);
 	assert_contains(c.items[0].rec.text, "Tekst med NUL");
 	assert_contains(c.items[0].rec.text, AE OE AA ".");
-	coll_clear(&c);
+	collector_free(&c);
 	/* no blank line after the header: still mail, not "not XML" */
 	assert_int_equal(parse("bad/no-blank-line.eml", &c), 1);
 	assert_int_not_equal(c.items[0].kind, INGEST_ITEM_QUARANTINE);
-	coll_clear(&c);
+	collector_free(&c);
 }
 
 /* Thousands of nested multiparts: bounded depth, no crash, the record kept. */
 static void test_deep_nesting(void **state)
 {
-	coll c;
+	collector c;
 	ingest_ctx ctx;
 	sbuf m = SBUF_INIT;
 	int i, depth = 3000;
@@ -325,14 +276,14 @@ static void test_deep_nesting(void **state)
 	assert_int_equal(c.n, 1);
 	assert_int_equal(c.items[0].kind, INGEST_ITEM_DEVIATION);
 	assert_string_equal(c.items[0].rec.subject, "Dyp");
-	coll_clear(&c);
+	collector_free(&c);
 	sbuf_release(&m);
 }
 
 /* A huge part: the text kept is capped, the message still stored. */
 static void test_huge_part(void **state)
 {
-	coll c;
+	collector c;
 	ingest_ctx ctx;
 	sbuf m = SBUF_INIT;
 	size_t i;
@@ -348,13 +299,13 @@ static void test_huge_part(void **state)
 	assert_true(strlen(c.items[0].rec.text) < ((size_t)1 << 20) + 200);
 	assert_contains(c.items[0].rec.text, "[tekst avkortet ved 1 MiB]");
 	assert_true(utf8_valid(c.items[0].rec.text, strlen(c.items[0].rec.text)));
-	coll_clear(&c);
+	collector_free(&c);
 	/* over the message limit: quarantined with the reason */
 	ctx.max_file_size = 1000;
 	assert_int_equal(ingest_buffer(&ctx, "huge.eml", m.buf, m.len, INGEST_FORMAT_EML), 0);
 	assert_int_equal(c.items[0].kind, INGEST_ITEM_QUARANTINE);
 	assert_contains(c.items[0].reason, "huge.eml: e-mail too large");
-	coll_clear(&c);
+	collector_free(&c);
 	sbuf_release(&m);
 }
 
@@ -396,7 +347,7 @@ static void test_form_parser(void **state)
 
 static void test_patient_line(void **state)
 {
-	coll c;
+	collector c;
 	ingest_ctx ctx;
 	const char *m = "From: a@bardu.kommune.no\nSubject: Om Testesen\nMessage-ID: <pt@x>\n"
 			"Content-Type: text/plain; charset=utf-8\n\n"
@@ -410,61 +361,17 @@ static void test_patient_line(void **state)
 	assert_non_null(c.items[0].rec.patient_key);
 	assert_string_equal(c.items[0].rec.text, "[pasientnavn] fikk ikke medisinene sine.");
 	assert_string_equal(c.items[0].rec.subject, "Om [pasientnavn]");
-	coll_clear(&c);
-}
-
-/* Does needle (ASCII) occur in s, in any case? */
-static int has_ci(const char *s, const char *needle)
-{
-	size_t n = strlen(needle), i;
-
-	for (; s && *s; s++) {
-		for (i = 0; i < n && s[i]; i++) {
-			char a = s[i], b = needle[i];
-			if (a >= 'A' && a <= 'Z')
-				a = (char)(a + 32);
-			if (b >= 'A' && b <= 'Z')
-				b = (char)(b + 32);
-			if (a != b)
-				break;
-		}
-		if (i == n)
-			return 1;
-	}
-	return 0;
+	collector_free(&c);
 }
 
 /* Does needle occur in any string of r, in any case? */
 static int record_has_ci(const avvik_record *r, const char *needle)
 {
-	const char *s[] = {
-		r->ext_id, r->source, r->channel, r->origin, r->received_at, r->reported_at,
-		r->event_date, r->reporter.name, r->reporter.unit, r->reporter.her_id,
-		r->reporter.org_nr, r->reporter.type_hint, r->concerned.name, r->concerned.unit,
-		r->concerned.her_id, r->concerned.org_nr, r->concerned.type_hint, r->subject,
-		r->text, r->source_category, r->severity, r->patient_key,
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof s / sizeof s[0]; i++)
-		if (has_ci(s[i], needle))
-			return 1;
-	for (i = 0; i < r->n_attachments; i++)
-		if (has_ci(r->attachments[i].name, needle) || has_ci(r->attachments[i].mime_type, needle))
-			return 1;
-	return 0;
-}
-
-static char *pseudo(const ingest_ctx *ctx, const char *digits)
-{
-	sbuf b = SBUF_INIT;
-
-	ingest_pseudonym(ctx, digits, &b);
-	return sbuf_detach(&b, NULL);
+	return record_matches(r, has_ci, needle, 1);
 }
 
 /* One message from a string; returns how many items came. */
-static size_t parse_str(const char *origin, const char *m, coll *c, ingest_ctx *ctx)
+static size_t parse_str(const char *origin, const char *m, collector *c, ingest_ctx *ctx)
 {
 	ctx_init(ctx, c);
 	assert_int_equal(ingest_buffer(ctx, origin, m, strlen(m), INGEST_FORMAT_AUTO), 0);
@@ -475,7 +382,7 @@ static size_t parse_str(const char *origin, const char *m, coll *c, ingest_ctx *
  * the genitive and in every field; the number in a spelling with dots. */
 static void test_patient_name_everywhere(void **state)
 {
-	coll c;
+	collector c;
 	ingest_ctx ctx;
 	const char *m =
 		"From: Sone Nordmann <sone@bardu.kommune.no>\n"
@@ -527,7 +434,7 @@ static void test_patient_name_everywhere(void **state)
 	assert_false(record_has_ci(r, "nordmanns "));
 	assert_false(record_has_ci(r, "12057"));
 	free(key);
-	coll_clear(&c);
+	collector_free(&c);
 }
 
 /* Every patient label; "Navn:" only inside a form. */
@@ -544,7 +451,7 @@ static void test_patient_labels(void **state)
 		"01019012057", "010190-12057", "010190 12057", "01.01.90 12057", "01.01.90-12057",
 		"010190 120 57", "0101 90 12057", NULL
 	};
-	coll c;
+	collector c;
 	ingest_ctx ctx;
 	char *key;
 	size_t i, j;
@@ -561,7 +468,7 @@ static void test_patient_labels(void **state)
 		    strcmp(c.items[0].rec.text, "[pasientnavn] falt."))
 			fail_msg("label '%s': text '%s'", name_labels[i],
 				 c.items[0].rec.text ? c.items[0].rec.text : "(null)");
-		coll_clear(&c);
+		collector_free(&c);
 		sbuf_release(&m);
 	}
 	ctx_init(&ctx, &c);
@@ -579,7 +486,7 @@ static void test_patient_labels(void **state)
 				fail_msg("label '%s', number '%s': no patient key", id_labels[i],
 					 spellings[j]);
 			assert_string_equal(c.items[0].rec.text, "Falt.");
-			coll_clear(&c);
+			collector_free(&c);
 			sbuf_release(&m);
 		}
 	free(key);
@@ -592,7 +499,7 @@ static void test_patient_labels(void **state)
 		assert_int_equal(parse_str("nf.eml", m, &c, &ctx), 1);
 		assert_int_equal(c.items[0].rec.patient_related, -1);
 		assert_string_equal(c.items[0].rec.text, "Navn: Ola Hansen\nJeg ringer i morgen.");
-		coll_clear(&c);
+		collector_free(&c);
 	}
 	/* a label for a number with a wrong check digit still links, never stores */
 	{
@@ -604,7 +511,7 @@ static void test_patient_labels(void **state)
 		assert_string_equal(c.items[0].rec.patient_key, key);
 		assert_false(record_has_ci(&c.items[0].rec, "12058"));
 		free(key);
-		coll_clear(&c);
+		collector_free(&c);
 	}
 }
 
@@ -613,13 +520,13 @@ static void test_patient_labels(void **state)
  * and from the carrier's form. */
 static void test_carrier_origin_scrubbed(void **state)
 {
-	coll c;
+	collector c;
 	ingest_ctx ctx;
 	sbuf p = SBUF_INIT, m = SBUF_INIT, want = SBUF_INIT;
 	char *key, *at;
 
 	(void)state;
-	fixture(&p, "msghead-attachment.eml");
+	email_fixture(&p, "msghead-attachment.eml");
 	assert_int_equal(sbuf_read_file(&m, p.buf, 0), 0);
 	/* the MsgHead's patient is Kari Testesen */
 	while ((at = strstr(m.buf, "dialogmelding.xml")) != NULL) {
@@ -637,7 +544,7 @@ static void test_carrier_origin_scrubbed(void **state)
 	assert_int_equal(c.items[1].kind, INGEST_ITEM_DEVIATION);
 	sbuf_addf(&want, "c.eml[[pasientnavn] [pasientnavn] [pasient:%s].xml]", key);
 	assert_string_equal(c.items[1].rec.origin, want.buf);
-	coll_clear(&c);
+	collector_free(&c);
 
 	/* a name only the carrier's form gives */
 	at = strstr(m.buf, "Vedlagt f=F8lger");
@@ -658,7 +565,7 @@ static void test_carrier_origin_scrubbed(void **state)
 	assert_false(has_ci(c.items[1].rec.origin, "eva"));
 	assert_false(has_ci(c.items[1].rec.origin, "olsen"));
 	assert_contains(c.items[1].rec.origin, "[pasientnavn]  [pasientnavn]");
-	coll_clear(&c);
+	collector_free(&c);
 	free(key);
 	sbuf_release(&p);
 	sbuf_release(&m);

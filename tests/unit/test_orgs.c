@@ -14,14 +14,9 @@
 #include <unistd.h>
 
 #include "classify/classify.h"
+#include "test_util.h"
 
 static classify_rules *shipped;
-
-static const char *src_dir(void)
-{
-	const char *s = getenv("AVVIK_SRC");
-	return s && *s ? s : ".";
-}
 
 static int setup(void **state)
 {
@@ -96,14 +91,13 @@ static void test_her_id(void **state)
 {
 	char tmpl[] = "/tmp/avvik-orgs-XXXXXX";
 	char *dir = mkdtemp(tmpl);
-	sbuf path = SBUF_INIT, err = SBUF_INIT, cmd = SBUF_INIT;
+	sbuf path = SBUF_INIT, err = SBUF_INIT;
 	classify_rules *r = NULL;
 	FILE *f;
 
 	(void)state;
 	assert_non_null(dir);
-	sbuf_addf(&cmd, "cp %s/rules/categories.yaml %s/ && mkdir %s/rules", src_dir(), dir, dir);
-	assert_int_equal(system(cmd.buf), 0);
+	assert_int_equal(copy_categories(dir), 0);
 	sbuf_addf(&path, "%s/orgs.yaml", dir);
 	f = fopen(path.buf, "w");
 	assert_non_null(f);
@@ -124,10 +118,7 @@ static void test_her_id(void **state)
 	check(r, NULL, NULL, "8142987", NULL, NULL, "testkommune", ORG_TYPE_KOMMUNE, "her");
 	check(r, "Testkommune", NULL, "1", NULL, NULL, "testkommune", ORG_TYPE_KOMMUNE, "alias");
 	classify_rules_free(r);
-	sbuf_reset(&cmd);
-	sbuf_addf(&cmd, "rm -rf %s", dir);
-	assert_int_equal(system(cmd.buf), 0);
-	sbuf_release(&cmd);
+	assert_int_equal(rm_rf(dir), 0);
 	sbuf_release(&path);
 	sbuf_release(&err);
 }
@@ -247,14 +238,13 @@ static void test_registry_errors(void **state)
 {
 	char tmpl[] = "/tmp/avvik-orgs-XXXXXX";
 	char *dir = mkdtemp(tmpl);
-	sbuf path = SBUF_INIT, err = SBUF_INIT, cmd = SBUF_INIT, want = SBUF_INIT;
+	sbuf path = SBUF_INIT, err = SBUF_INIT, want = SBUF_INIT;
 	classify_rules *r = NULL;
 	FILE *f;
 
 	(void)state;
 	assert_non_null(dir);
-	sbuf_addf(&cmd, "cp %s/rules/categories.yaml %s/ && mkdir %s/rules", src_dir(), dir, dir);
-	assert_int_equal(system(cmd.buf), 0);
+	assert_int_equal(copy_categories(dir), 0);
 	sbuf_addf(&path, "%s/orgs.yaml", dir);
 	f = fopen(path.buf, "w");
 	assert_non_null(f);
@@ -273,10 +263,7 @@ static void test_registry_errors(void **state)
 	sbuf_addf(&want, "%s:9:22:", path.buf);
 	if (!strstr(err.buf, want.buf) || !strstr(err.buf, "felles"))
 		fail_msg("unexpected error: %s", err.buf);
-	sbuf_reset(&cmd);
-	sbuf_addf(&cmd, "rm -rf %s", dir);
-	assert_int_equal(system(cmd.buf), 0);
-	sbuf_release(&cmd);
+	assert_int_equal(rm_rf(dir), 0);
 	sbuf_release(&path);
 	sbuf_release(&err);
 	sbuf_release(&want);

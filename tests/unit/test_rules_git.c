@@ -15,15 +15,10 @@
 #include <unistd.h>
 
 #include "classify/classify.h"
+#include "test_util.h"
 
 static char tmpdir[64];
 static char repo[128];
-
-static const char *src_dir(void)
-{
-	const char *s = getenv("AVVIK_SRC");
-	return s && *s ? s : ".";
-}
 
 static int setup(void **state)
 {
@@ -37,14 +32,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	sbuf cmd = SBUF_INIT;
-	int rc;
-
 	(void)state;
-	sbuf_addf(&cmd, "rm -rf %s", tmpdir);
-	rc = system(cmd.buf);
-	sbuf_release(&cmd);
-	return rc;
+	return rm_rf(tmpdir);
 }
 
 /* Runs a shell command in the repo and returns its first output line. */
@@ -78,15 +67,7 @@ static void sh(sbuf *out, const char *fmt, ...)
 
 static void write_file(const char *rel, const char *text)
 {
-	sbuf path = SBUF_INIT;
-	FILE *f;
-
-	sbuf_addf(&path, "%s/%s", repo, rel);
-	f = fopen(path.buf, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	sbuf_release(&path);
+	write_file_in(repo, rel, text);
 }
 
 static classify_rules *load(const char *rev)

@@ -18,69 +18,33 @@
 #include <unistd.h>
 
 #include "classify/classify_int.h"
+#include "test_util.h"
 
 static char tmpdir[64];
 
-static const char *src_dir(void)
-{
-	const char *s = getenv("AVVIK_SRC");
-	return s && *s ? s : ".";
-}
-
 static int setup(void **state)
 {
-	sbuf cmd = SBUF_INIT;
-	FILE *f;
-	int rc;
-
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/avvik-lang-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	sbuf_addf(&cmd, "cp %s/rules/categories.yaml %s/ && mkdir %s/rules", src_dir(), tmpdir, tmpdir);
-	rc = system(cmd.buf);
-	sbuf_reset(&cmd);
-	sbuf_addf(&cmd, "%s/orgs.yaml", tmpdir);
-	if (!(f = fopen(cmd.buf, "w")))
-		return -1;
-	fputs("orgs:\n"
-	      "  - { id: tromso, name: Tromsø kommune, type: kommune, aliases: [Tromsø] }\n"
-	      "  - { id: unn, name: UNN HF, type: unn, aliases: [UNN] }\n"
-	      "fastlege_patterns: ['legekontor\\w*']\n", f);
-	fclose(f);
-	sbuf_release(&cmd);
-	return rc;
+	return rules_dir_setup(tmpdir, sizeof tmpdir, "/tmp/avvik-lang-XXXXXX");
 }
 
 static int teardown(void **state)
 {
-	sbuf cmd = SBUF_INIT;
-	int rc;
-
 	(void)state;
-	sbuf_addf(&cmd, "rm -rf %s", tmpdir);
-	rc = system(cmd.buf);
-	sbuf_release(&cmd);
-	return rc;
+	return rm_rf(tmpdir);
 }
 
 static classify_rules *load(const char *text, sbuf *err_out)
 {
 	classify_rules *r = NULL;
-	sbuf path = SBUF_INIT, err = SBUF_INIT;
-	FILE *f;
+	sbuf err = SBUF_INIT;
 
-	sbuf_addf(&path, "%s/rules/test.yaml", tmpdir);
-	f = fopen(path.buf, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	write_file_in(tmpdir, "rules/test.yaml", text);
 	if (classify_rules_load_dir(&r, tmpdir, &err) && !err_out)
 		fail_msg("load failed: %s", err.buf);
 	if (err_out)
 		sbuf_adds(err_out, err.buf);
 	sbuf_release(&err);
-	sbuf_release(&path);
 	return r;
 }
 

@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 
 #include "ingest/ingest_int.h"
+#include "test_util.h"
 
 static const unsigned char key1[] = "unit-test-key-1";
 static const unsigned char key2[] = "unit-test-key-2";
@@ -30,15 +31,6 @@ static ingest_ctx ctx_with(const unsigned char *key, size_t len)
 	c.hmac_key_len = len;
 	c.source = "test";
 	return c;
-}
-
-/* The pseudonym of digits under ctx, as a string the test owns. */
-static char *pseudo(const ingest_ctx *c, const char *digits)
-{
-	sbuf b = SBUF_INIT;
-
-	ingest_pseudonym(c, digits, &b);
-	return sbuf_detach(&b, NULL);
 }
 
 static void test_fnr_valid_examples(void **state)
