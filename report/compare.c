@@ -335,7 +335,6 @@ static void render_text(sbuf *out, const report_opts *o, const period *a, const 
 	sbuf_addf(out, RL(o, "Regelsett: commit %s\n", "Rules: commit %s\n"), o->commit);
 }
 
-static void json_num(sbuf *out, double v);
 
 static void json_table(sbuf *out, const char *name, const char *keyname, const compare_table *t,
 		       const report_opts *o, int labels, const period *a, const period *b)
@@ -362,26 +361,19 @@ static void json_table(sbuf *out, const char *name, const char *keyname, const c
 			int ok = stats_poisson_compare(r->n[0], a->months, r->n[1], b->months, 0.95, &ps) == 0;
 
 			sbuf_adds(out, ", \"rate_ratio\": ");
-			json_num(out, ok ? ps.rate_ratio : NAN);
+			report_json_num(out, ok ? ps.rate_ratio : NAN);
 			sbuf_adds(out, ", \"ci95\": [");
-			json_num(out, ok ? ps.ci_low : NAN);
+			report_json_num(out, ok ? ps.ci_low : NAN);
 			sbuf_adds(out, ", ");
-			json_num(out, ok ? ps.ci_high : NAN);
+			report_json_num(out, ok ? ps.ci_high : NAN);
 			sbuf_adds(out, "], \"p_value\": ");
-			json_num(out, ok ? ps.p_value : NAN);
+			report_json_num(out, ok ? ps.p_value : NAN);
 			sbuf_addch(out, '}');
 		}
 	}
 	sbuf_adds(out, "\n  ]");
 }
 
-static void json_num(sbuf *out, double v)
-{
-	if (isfinite(v))
-		sbuf_addf(out, "%.6g", v);
-	else
-		sbuf_adds(out, "null");
-}
 
 static void render_json(sbuf *out, const report_opts *o, const period *a, const period *b, long na,
 			long nb, const stats_poisson *ps, int have_test, const compare_table *dir,
@@ -407,30 +399,18 @@ static void render_json(sbuf *out, const report_opts *o, const period *a, const 
 		sbuf_adds(out, "null}");
 	sbuf_adds(out, ",\n  \"test\": \"exact conditional Poisson test\"");
 	sbuf_adds(out, ",\n  \"rate_ratio\": ");
-	json_num(out, have_test ? ps->rate_ratio : NAN);
+	report_json_num(out, have_test ? ps->rate_ratio : NAN);
 	sbuf_adds(out, ",\n  \"ci95\": [");
-	json_num(out, have_test ? ps->ci_low : NAN);
+	report_json_num(out, have_test ? ps->ci_low : NAN);
 	sbuf_adds(out, ", ");
-	json_num(out, have_test ? ps->ci_high : NAN);
+	report_json_num(out, have_test ? ps->ci_high : NAN);
 	sbuf_adds(out, "],\n  \"p_value\": ");
-	json_num(out, have_test ? ps->p_value : NAN);
+	report_json_num(out, have_test ? ps->p_value : NAN);
 	reporter_split(rep, kf, unn, other);
 	sbuf_addf(out, ",\n  \"by_reporter\": {\"kommune_fastlege\": [%ld, %ld], \"unn\": [%ld, %ld],"
 		  " \"other\": [%ld, %ld]}", kf[0], kf[1], unn[0], unn[1], other[0], other[1]);
-	sbuf_addf(out, ",\n  \"reporter_share\": {\"share\": [");
-	json_num(out, x->share.share[0]);
-	sbuf_adds(out, ", ");
-	json_num(out, x->share.share[1]);
-	sbuf_adds(out, "], \"ci95\": [[");
-	json_num(out, x->share.lo[0]);
-	sbuf_adds(out, ", ");
-	json_num(out, x->share.hi[0]);
-	sbuf_adds(out, "], [");
-	json_num(out, x->share.lo[1]);
-	sbuf_adds(out, ", ");
-	json_num(out, x->share.hi[1]);
-	sbuf_adds(out, "]], \"fisher_p\": ");
-	json_num(out, x->share.fisher_p);
+	sbuf_addf(out, ",\n  \"reporter_share\": {");
+	report_share_json(&x->share, out);
 	sbuf_adds(out, "},\n  \"overdispersion\": ");
 	report_dispersion_json(&x->disp, out);
 	json_table(out, "by_direction", "direction", dir, o, 0, a, b);

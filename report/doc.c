@@ -178,6 +178,26 @@ void report_json_num(sbuf *out, double v)
 		sbuf_adds(out, "null");
 }
 
+void report_share_json(const report_share *s, sbuf *out)
+{
+	int i;
+
+	sbuf_adds(out, "\"share\": [");
+	report_json_num(out, s->share[0]);
+	sbuf_adds(out, ", ");
+	report_json_num(out, s->share[1]);
+	sbuf_adds(out, "], \"ci95\": [");
+	for (i = 0; i < 2; i++) {
+		sbuf_adds(out, i ? ", [" : "[");
+		report_json_num(out, s->lo[i]);
+		sbuf_adds(out, ", ");
+		report_json_num(out, s->hi[i]);
+		sbuf_addch(out, ']');
+	}
+	sbuf_adds(out, "], \"fisher_p\": ");
+	report_json_num(out, s->fisher_p);
+}
+
 const char *report_cat_label(const report_opts *o, const char *code)
 {
 	const char *l = NULL;

@@ -82,6 +82,9 @@ typedef struct {
 	double share[2], lo[2], hi[2];   /* kf / (kf + unn), Clopper-Pearson 95 % */
 	double fisher_p;                 /* 2x2 exact test of the change; NaN without data */
 } report_share;
+/* "share": [a, b], "ci95": [[lo, hi], [lo, hi]], "fisher_p": p — the keys the
+ * JSON of compare and summary share. */
+void report_share_json(const report_share *s, sbuf *out);
 void report_share_init(report_share *s);
 void report_share_add(report_share *s, int side, const char *reporter_type, long n);
 void report_share_finish(report_share *s);

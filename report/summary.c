@@ -655,21 +655,9 @@ static void sm_json(const sm_data *d, sbuf *out)
 	sbuf_adds(out, "},\n  \"overdispersion\": ");
 	report_dispersion_json(&d->disp, out);
 	sbuf_addf(out, ",\n  \"reporter_share\": {\"kommune_fastlege\": [%ld, %ld], \"unn\": [%ld, %ld],"
-		  " \"other\": [%ld, %ld], \"share\": [", d->share.kf[0], d->share.kf[1], d->share.unn[0],
+		  " \"other\": [%ld, %ld], ", d->share.kf[0], d->share.kf[1], d->share.unn[0],
 		  d->share.unn[1], d->share.other[0], d->share.other[1]);
-	report_json_num(out, d->share.share[0]);
-	sbuf_adds(out, ", ");
-	report_json_num(out, d->share.share[1]);
-	sbuf_adds(out, "], \"ci95\": [[");
-	report_json_num(out, d->share.lo[0]);
-	sbuf_adds(out, ", ");
-	report_json_num(out, d->share.hi[0]);
-	sbuf_adds(out, "], [");
-	report_json_num(out, d->share.lo[1]);
-	sbuf_adds(out, ", ");
-	report_json_num(out, d->share.hi[1]);
-	sbuf_adds(out, "]], \"fisher_p\": ");
-	report_json_num(out, d->share.fisher_p);
+	report_share_json(&d->share, out);
 	sbuf_adds(out, "},\n  \"by_direction\": [");
 	for (size_t i = 0; i < d->dir.len; i++) {
 		sbuf_addf(out, "%s\n    {\"direction\": ", i ? "," : "");
