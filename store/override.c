@@ -26,12 +26,6 @@ static const char sql_each[] =
 static const char sql_each_all[] =
 	"SELECT id, deviation_id, category, direction, reason, by, at, superseded_at FROM override"
 	" ORDER BY deviation_id, id";
-static const char sql_dev[] =
-	"SELECT ext_id, source, channel, origin, received_at, reported_at, event_date,"
-	" reporter_name, reporter_unit, reporter_her, reporter_orgnr, reporter_type_hint,"
-	" concerned_name, concerned_unit, concerned_her, concerned_orgnr, concerned_type_hint,"
-	" subject, text, source_category, severity, patient_related, patient_key, content_hash"
-	" FROM deviation WHERE id = ?1";
 static const char sql_class[] =
 	"SELECT category, tags, direction, reporter_org, reporter_type, reporter_how, concerned_org,"
 	" concerned_type, concerned_how, matches, why, classified_at FROM classification"
@@ -136,49 +130,6 @@ int store_override_each(store *st, int all, store_override_fn fn, void *ctx)
 	}
 	free(v);
 	return rc;
-}
-
-int store_deviation_get(store *st, int64_t id, avvik_record *r)
-{
-	sqlite3_stmt *s = store_stmt(st, sql_dev);
-	const unsigned char *h;
-	int rc;
-
-	avvik_record_init(r);
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		r->ext_id = store_column_dup(s, 0);
-		r->source = store_column_dup(s, 1);
-		r->channel = store_column_dup(s, 2);
-		r->origin = store_column_dup(s, 3);
-		r->received_at = store_column_dup(s, 4);
-		r->reported_at = store_column_dup(s, 5);
-		r->event_date = store_column_dup(s, 6);
-		r->reporter.name = store_column_dup(s, 7);
-		r->reporter.unit = store_column_dup(s, 8);
-		r->reporter.her_id = store_column_dup(s, 9);
-		r->reporter.org_nr = store_column_dup(s, 10);
-		r->reporter.type_hint = store_column_dup(s, 11);
-		r->concerned.name = store_column_dup(s, 12);
-		r->concerned.unit = store_column_dup(s, 13);
-		r->concerned.her_id = store_column_dup(s, 14);
-		r->concerned.org_nr = store_column_dup(s, 15);
-		r->concerned.type_hint = store_column_dup(s, 16);
-		r->subject = store_column_dup(s, 17);
-		r->text = store_column_dup(s, 18);
-		r->source_category = store_column_dup(s, 19);
-		r->severity = store_column_dup(s, 20);
-		r->patient_related = sqlite3_column_type(s, 21) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 21);
-		r->patient_key = store_column_dup(s, 22);
-		h = sqlite3_column_text(s, 23);
-		if (h)
-			snprintf(r->content_hash, sizeof r->content_hash, "%s", (const char *)h);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 int store_class_get(store *st, int64_t id, const char *commit, avvik_class *c, char **at)

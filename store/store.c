@@ -578,6 +578,21 @@ static void record_from_row(sqlite3_stmt *s, avvik_record *r)
 		snprintf(r->content_hash, sizeof r->content_hash, "%s", (const char *)h);
 }
 
+/* One deviation by id, read as every other reader reads a row. */
+int store_deviation_get(store *st, int64_t id, avvik_record *r)
+{
+	sqlite3_stmt *s = st->stmt[Q_DEV_GET];
+	int rc;
+
+	avvik_record_init(r);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		record_from_row(s, r);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 int store_deviations_each(store *st, const char *commit, store_record_fn fn, void *ctx)
 {
 	sqlite3_stmt *ids = st->stmt[commit ? Q_DEV_IDS_UNCLASSIFIED : Q_DEV_IDS_ALL];
