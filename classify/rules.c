@@ -465,6 +465,40 @@ static classify_cond *classify_parse_cond(const char *file, const cy_node *n, in
  * Loading is single-threaded and never re-entered. */
 static const classify_rules *r_cur;
 
+/* near/negated's 'within': a number of words 0..max (NULL: keep *out). */
+static int classify_parse_within(const char *file, const cy_node *w, long max, int *out, sbuf *err)
+{
+	char *end;
+	long n;
+
+	if (!w)
+		return 0;
+	n = w->kind == CY_SCALAR ? strtol(w->str, &end, 10) : -1;
+	if (w->kind != CY_SCALAR || !*w->str || *end || n < 0 || n > max) {
+		classify_errf(err, file, w, "expected 'within' to be a number of words from 0 to %ld", max);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+/* near/negated's 'field': one of the pattern keys (NULL: keep *out). */
+static int classify_parse_field(const char *file, const cy_node *f, unsigned *out, sbuf *err)
+{
+	size_t i;
+
+	if (!f)
+		return 0;
+	for (i = 0; f->kind == CY_SCALAR && i < N_PATTERN_KEYS; i++)
+		if (!strcmp(f->str, classify_pattern_keys[i].key)) {
+			*out = classify_pattern_keys[i].fields;
+			return 0;
+		}
+	classify_errf(err, file, f, "expected 'field' to be a pattern key (text, subject, any_text, "
+		      "all_text, source_category, reporter, concerned, ...)");
+	return -1;
+}
+
 /* near: { a: PATTERN, b: PATTERN, within: N, field: text, ordered: false }
  * - a and b match in one field, in one clause, with at most N words
  * between them (default 5). */
@@ -475,7 +509,6 @@ static classify_cond *classify_parse_near(const char *file, const cy_node *k, co
 	const cy_node *w = classify_map_get(v, "within"), *f = classify_map_get(v, "field");
 	const cy_node *o = classify_map_get(v, "ordered");
 	classify_cond *c;
-	size_t i;
 
 	if (classify_want(file, v, CY_MAP, "'near' (a mapping with a, b, within)", err) ||
 	    classify_check_keys(file, v, keys, "'near'", err))
@@ -487,26 +520,9 @@ static classify_cond *classify_parse_near(const char *file, const cy_node *k, co
 	c = classify_cond_new(CC_NEAR, k);
 	c->within = 5;
 	c->fields = CF_TEXT;
-	if (w) {
-		char *end;
-		long n = w->kind == CY_SCALAR ? strtol(w->str, &end, 10) : -1;
-		if (w->kind != CY_SCALAR || !*w->str || *end || n < 0 || n > 50) {
-			classify_errf(err, file, w, "expected 'within' to be a number of words from 0 to 50");
-			goto fail;
-		}
-		c->within = (int)n;
-	}
-	if (f) {
-		c->fields = 0;
-		for (i = 0; f->kind == CY_SCALAR && i < N_PATTERN_KEYS; i++)
-			if (!strcmp(f->str, classify_pattern_keys[i].key))
-				c->fields = classify_pattern_keys[i].fields;
-		if (!c->fields) {
-			classify_errf(err, file, f, "expected 'field' to be a pattern key (text, subject, any_text, "
-				      "all_text, source_category, reporter, concerned, ...)");
-			goto fail;
-		}
-	}
+	if (classify_parse_within(file, w, 50, &c->within, err) ||
+	    classify_parse_field(file, f, &c->fields, err))
+		goto fail;
 	if (o && classify_get_bool(file, o, &c->ordered, err))
 		goto fail;
 	if (classify_pattern_compile(file, a, &c->re, &c->pattern, err) ||
@@ -530,7 +546,6 @@ static classify_cond *classify_parse_negation(const char *file, const cy_node *k
 	static const char *const keys[] = { "term", "within", "field", "cues", NULL };
 	const cy_node *t, *w, *f, *cues;
 	classify_cond *c;
-	size_t i;
 
 	if (v->kind == CY_SCALAR || (v->kind == CY_MAP && !classify_map_get(v, "term"))) {
 		/* the short form: negated: 'pattern' or negated: { word: ... } */
@@ -552,25 +567,9 @@ static classify_cond *classify_parse_negation(const char *file, const cy_node *k
 	c = classify_cond_new(k->str[0] == 'n' ? CC_NEGATED : CC_AFFIRMED, k);
 	c->within = 3;
 	c->fields = CF_TEXT | CF_SUBJECT;
-	if (w) {
-		char *end;
-		long n = w->kind == CY_SCALAR ? strtol(w->str, &end, 10) : -1;
-		if (w->kind != CY_SCALAR || !*w->str || *end || n < 0 || n > 20) {
-			classify_errf(err, file, w, "expected 'within' to be a number of words from 0 to 20");
-			goto fail;
-		}
-		c->within = (int)n;
-	}
-	if (f) {
-		c->fields = 0;
-		for (i = 0; f->kind == CY_SCALAR && i < N_PATTERN_KEYS; i++)
-			if (!strcmp(f->str, classify_pattern_keys[i].key))
-				c->fields = classify_pattern_keys[i].fields;
-		if (!c->fields) {
-			classify_errf(err, file, f, "expected 'field' to be a pattern key (text, subject, any_text, ...)");
-			goto fail;
-		}
-	}
+	if (classify_parse_within(file, w, 20, &c->within, err) ||
+	    classify_parse_field(file, f, &c->fields, err))
+		goto fail;
 	if (classify_pattern_compile(file, t, &c->re, &c->pattern, err))
 		goto fail;
 	if (cues ? classify_pattern_compile(file, cues, &c->re2, NULL, err)
