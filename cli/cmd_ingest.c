@@ -54,7 +54,7 @@ static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, s
 	return rc;
 }
 
-static int run_lock(const char *db);
+static int writer_open(cli_config *cfg, store **st, int *lock);
 
 /* --jobs N: 1..64 */
 static int parse_jobs(const char *s, int *out)
@@ -151,16 +151,9 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* one writer at a time: ingest takes the lock `run` takes */
-	lock = run_lock(cfg->db);
-	if (lock == -1 || lock == -2) {
+	if ((rc = writer_open(cfg, &st, &lock)) != EXIT_DONE) {
 		free(srcs);
-		return lock == -2 ? EXIT_LOCKED : EXIT_FATAL;
-	}
-	if (!(st = cli_store_open(cfg))) {
-		free(srcs);
-		if (lock >= 0)
-			close(lock);
-		return EXIT_USAGE;
+		return rc;
 	}
 	store_set_dry_run(st, dry_run);
 	if (path) {
@@ -219,14 +212,8 @@ int cmd_classify(cli_config *cfg, int argc, char **argv)
 		cli_usage(stderr, "classify");
 		return EXIT_USAGE;
 	}
-	lock = run_lock(cfg->db);
-	if (lock == -1 || lock == -2)
-		return lock == -2 ? EXIT_LOCKED : EXIT_FATAL;
-	if (!(st = cli_store_open(cfg))) {
-		if (lock >= 0)
-			close(lock);
-		return EXIT_USAGE;
-	}
+	if ((rc = writer_open(cfg, &st, &lock)) != EXIT_DONE)
+		return rc;
 	rc = classify_now(cfg, st, rev, all);
 	store_close(st);
 	if (lock >= 0)
@@ -266,6 +253,21 @@ static int run_lock(const char *db)
 	return fd;
 }
 
+/* The one writer: takes the lock, then opens the store.  EXIT_DONE, or the
+ * exit code to end with (the lock is released then). */
+static int writer_open(cli_config *cfg, store **st, int *lock)
+{
+	*lock = run_lock(cfg->db);
+	if (*lock == -1 || *lock == -2)
+		return *lock == -2 ? EXIT_LOCKED : EXIT_FATAL;
+	if (!(*st = cli_store_open(cfg))) {
+		if (*lock >= 0)
+			close(*lock);
+		return EXIT_USAGE;
+	}
+	return EXIT_DONE;
+}
+
 int cmd_run(cli_config *cfg, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -294,16 +296,9 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 	}
 	if (ingest_select(cfg, 0, NULL, &srcs, &n))
 		return EXIT_USAGE;
-	lock = run_lock(cfg->db);
-	if (lock == -1 || lock == -2) {
+	if ((rc = writer_open(cfg, &st, &lock)) != EXIT_DONE) {
 		free(srcs);
-		return lock == -2 ? EXIT_LOCKED : EXIT_FATAL;
-	}
-	if (!(st = cli_store_open(cfg))) {
-		free(srcs);
-		if (lock >= 0)
-			close(lock);
-		return EXIT_USAGE;
+		return rc;
 	}
 	store_set_dry_run(st, dry_run);
 	rc = ingest_sources(cfg, st, srcs, n);
