@@ -629,7 +629,7 @@ static int pipeline_imap(store *st, const cli_source *src, ingest_ctx *ictx, ing
 	const char *after = src->after ? src->after : "leave";
 	int rc = 0;
 
-	if (ingest_imap_password(src->password_file, src->password_env, &pw, &err))
+	if (ingest_secret_read(src->password_file, src->password_env, &pw, &err))
 		goto failed;
 	memset(&o, 0, sizeof o);
 	o.source = src->name;
@@ -851,9 +851,9 @@ static int pipeline_http(store *st, const cli_source *src, ingest_ctx *ictx, ing
 	memset(&req, 0, sizeof req);
 	ingest_http_resp_init(&resp);
 	if ((src->password_file || src->password_env) &&
-	    ingest_imap_password(src->password_file, src->password_env, &secret, &err))
+	    ingest_secret_read(src->password_file, src->password_env, &secret, &err))
 		goto failed;
-	if (src->token_file && ingest_imap_password(src->token_file, NULL, &secret, &err))
+	if (src->token_file && ingest_secret_read(src->token_file, NULL, &secret, &err))
 		goto failed;
 	since = store_cursor_get(st, src->name, "since");
 	if (!src->no_etag) {

@@ -49,7 +49,7 @@ static void ingest_curl_start(void)
 
 /* ---- the password ---- */
 
-int ingest_imap_password(const char *file, const char *env, sbuf *out, sbuf *err)
+int ingest_secret_read(const char *file, const char *env, sbuf *out, sbuf *err)
 {
 	struct stat st;
 	char buf[4096];

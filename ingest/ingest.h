@@ -132,9 +132,10 @@ int ingest_imap_fetch(ingest_imap *im, uint64_t uidvalidity, uint64_t uid, size_
 /* After the commit: "seen" sets \Seen, "unseen" clears it (after = leave:
  * as it was), "move:FOLDER" moves it. */
 int ingest_imap_after(ingest_imap *im, uint64_t uid, const char *action, sbuf *err);
-/* Reads the password from file (refused when group or others may read it)
- * or from the environment variable env.  0 ok, -1 with err. */
-int ingest_imap_password(const char *file, const char *env, sbuf *out, sbuf *err);
+/* Reads a secret (an IMAP or HTTP password, a bearer token) from file
+ * (refused when group or others may read it)
+ * or from the environment variable env; never logged.  0 ok, -1 with err. */
+int ingest_secret_read(const char *file, const char *env, sbuf *out, sbuf *err);
 
 /* ---- privacy ---- */
 /* Fødselsnummer, D- and H-numbers (incl. synthetic test numbers and the 2032
