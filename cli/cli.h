@@ -98,17 +98,27 @@ typedef struct {
 	int failed;          /* the source could not be read as a whole */
 } pipeline_counts;
 
+/* How sources are ingested. */
+typedef struct {
+	const unsigned char *key;   /* the pseudonym key */
+	size_t key_len;
+	int jobs;                   /* parsing threads (1 = this thread only) */
+	int rescan;                 /* stat every file: trust no directory's mtime */
+} pipeline_opts;
+
 /* Ingests one source (a configured one or an ad-hoc --path), one
- * transaction per file, the file's identity recorded in the same
- * transaction.  With jobs > 1, a dir source's files are parsed by that
- * many worker threads into a bounded queue; this thread stays the one
- * writer. */
-int pipeline_ingest_source(store *st, const cli_source *src, const unsigned char *key,
-			   size_t key_len, int jobs, pipeline_counts *out);
+ * transaction per file or message, the source's cursor (file identity,
+ * IMAP UID, HTTP ETag/since) advanced in the same transaction.  With
+ * jobs > 1, a dir source's files are parsed by that many worker threads
+ * into a bounded queue; this thread stays the one writer.  0, or -1 when
+ * the database failed (source failures are in out->failed). */
+int pipeline_ingest_source(store *st, const cli_source *src, const pipeline_opts *o,
+			   pipeline_counts *out);
 /* Classifies under rules_rev of rules_dir what has no classification yet
- * under that commit (all when all != 0).  Prints nothing; *n_out and
- * *commit_out (caller frees) say what was done.  0 ok; -1 with err. */
-int pipeline_classify(store *st, const char *rules_dir, const char *rev, int all,
+ * under that commit (all when all != 0), in jobs threads.  Prints
+ * nothing; *n_out and *commit_out (caller frees) say what was done.
+ * 0 ok; -1 with err. */
+int pipeline_classify(store *st, const char *rules_dir, const char *rev, int all, int jobs,
 		      long *n_out, char **commit_out, sbuf *err);
 
 #endif

@@ -18,20 +18,25 @@ static void ingest_print(const char *name, const pipeline_counts *c)
 
 /* Ingests the given sources; returns the exit code.  One line per source,
  * and a total when there are several. */
-static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, size_t n)
+static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, size_t n, int rescan)
 {
 	unsigned char key[64];
 	size_t key_len = sizeof key, i;
+	pipeline_opts o;
 	pipeline_counts total;
 	long failed = 0;
 	int rc = EXIT_DONE;
 
 	if (cli_key_load(cfg->key_file, key, &key_len))
 		return EXIT_USAGE;
+	o.key = key;
+	o.key_len = key_len;
+	o.jobs = cfg->jobs;
+	o.rescan = rescan;
 	memset(&total, 0, sizeof total);
 	for (i = 0; i < n; i++) {
 		pipeline_counts c;
-		if (pipeline_ingest_source(st, srcs[i], key, key_len, cfg->jobs, &c)) {
+		if (pipeline_ingest_source(st, srcs[i], &o, &c)) {
 			ingest_print(srcs[i]->name, &c);
 			return EXIT_FATAL;
 		}
@@ -109,6 +114,7 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "rescan", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
@@ -117,7 +123,7 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 	cli_source adhoc;
 	size_t n = 0;
 	store *st;
-	int c, rc, dry_run = 0, lock;
+	int c, rc, dry_run = 0, rescan = 0, lock;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -134,6 +140,7 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'n': dry_run = 1; break;
+		case 'r': rescan = 1; break;
 		default: cli_usage(stderr, "ingest"); return EXIT_USAGE;
 		}
 	}
@@ -158,9 +165,9 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 	store_set_dry_run(st, dry_run);
 	if (path) {
 		const cli_source *one = &adhoc;
-		rc = ingest_sources(cfg, st, &one, 1);
+		rc = ingest_sources(cfg, st, &one, 1, rescan);
 	} else {
-		rc = ingest_sources(cfg, st, srcs, n);
+		rc = ingest_sources(cfg, st, srcs, n, rescan);
 	}
 	free(srcs);
 	store_close(st);
@@ -178,7 +185,7 @@ static int classify_now(cli_config *cfg, store *st, const char *rev, int all)
 
 	if (!dir)
 		return EXIT_USAGE;
-	if (pipeline_classify(st, dir, rev, all, &n, &commit, &err)) {
+	if (pipeline_classify(st, dir, rev, all, cfg->jobs, &n, &commit, &err)) {
 		log_error("classify: %s", err.buf);
 		rc = EXIT_FATAL;
 	} else {
@@ -195,6 +202,7 @@ int cmd_classify(cli_config *cfg, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "rev", required_argument, NULL, 'r' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rev = cfg->rules_rev;
@@ -205,6 +213,10 @@ int cmd_classify(cli_config *cfg, int argc, char **argv)
 		switch (c) {
 		case 'r': rev = optarg; break;
 		case 'a': all = 1; break;
+		case 'j':
+			if (parse_jobs(optarg, &cfg->jobs))
+				return EXIT_USAGE;
+			break;
 		default: cli_usage(stderr, "classify"); return EXIT_USAGE;
 		}
 	}
@@ -273,12 +285,13 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "rescan", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const cli_source **srcs = NULL;
 	size_t n = 0;
 	store *st;
-	int lock, rc, crc, c, dry_run = 0;
+	int lock, rc, crc, c, dry_run = 0, rescan = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -287,6 +300,7 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'n': dry_run = 1; break;
+		case 'r': rescan = 1; break;
 		default: cli_usage(stderr, "run"); return EXIT_USAGE;
 		}
 	}
@@ -301,7 +315,7 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 		return rc;
 	}
 	store_set_dry_run(st, dry_run);
-	rc = ingest_sources(cfg, st, srcs, n);
+	rc = ingest_sources(cfg, st, srcs, n, rescan);
 	if (dry_run)
 		printf("dry run: fetched and parsed, nothing committed\n");
 	else if (rc != EXIT_FATAL && rc != EXIT_USAGE) {
