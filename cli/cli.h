@@ -17,6 +17,7 @@ typedef struct {
 	source_type type;
 	char *path;
 	ingest_format format;
+	int scan_every_file;  /* scan = every-file: stat every file, trust no directory */
 	char *file;     /* config file and line of the section, for messages */
 	int line;
 	/* imap */

@@ -141,6 +141,13 @@ static int config_source(config_parse *cp, const char *sname, const char *name, 
 			return config_fail(cp, name,
 					   "unknown format '%s' (expected auto, msghead, avvik-xml, eml, mbox or maildir)",
 					   value);
+	} else if (!strcmp(name, "scan")) {
+		if (!strcmp(value, "every-file"))
+			src->scan_every_file = 1;
+		else if (!strcmp(value, "auto"))
+			src->scan_every_file = 0;
+		else
+			return config_fail(cp, name, "unknown scan '%s' (expected auto or every-file)", value);
 	} else if (!strcmp(name, "url")) {
 		config_set(&src->url, value);
 	} else if (!strcmp(name, "user")) {

@@ -1,148 +1,506 @@
 /*
- * pipeline_files.c - directory, Maildir and mbox sources: one transaction
- * per file with the file's identity, so a file read whole is not read
- * again; with jobs > 1 worker threads parse and this thread writes.
+ * pipeline_files.c - directory, Maildir and mbox sources.  Each file is
+ * stored in one transaction with its identity (size, mtime, inode, sha256),
+ * so a file read whole is not read again.  Each directory listed whole is
+ * remembered too: while its identity is unchanged no entry in it was added,
+ * removed or renamed, so a nightly run lists it not, and looks only at the
+ * files in it that are not settled (store.h).  With jobs > 1 worker threads
+ * parse; this thread walks and is the one writer; the queues between them
+ * are bounded, so memory does not grow with the number of files.
  */
 #include "cli/pipeline_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
+#include <time.h>
 
-/* The identities of the files read before, loaded once per directory
- * source: a nightly run with nothing new then costs a stat per file and no
- * query at all. */
+/* A file modified this shortly before it was read may still have been
+ * being written: it is looked at again until it has been quiet so long. */
+#define FILES_SETTLE_SECS 60
+/* A directory modified this shortly before it was listed may change again
+ * within one timestamp tick: it is not trusted to be unchanged. */
+#define FILES_RACY_SECS 2
+/* Settled marks are written in batches of this many. */
+#define FILES_SETTLE_BATCH 1000
+/* Files larger than this are parsed by the writer itself, streaming, so
+ * a huge export never sits in memory as a parsed batch. */
+#define FILES_MAX_BATCH_FILE ((off_t)8 << 20)
+
+/* A file recorded before, as loaded for its directory. */
 typedef struct {
 	char *path;
-	int64_t size, mtime, inode;
-} seen_file;
+	store_file_row row;
+} files_known;
+
+/* A directory being walked, or walked and waiting for its last files to
+ * be stored (jobs > 1). */
+typedef struct files_dir {
+	char *key;              /* as stored: the walked path without trailing '/' */
+	char *parent;           /* the parent's key; NULL at the top */
+	store_dir_row id;       /* its stat when the walk came to it */
+	int listed;             /* listed (else: unchanged, known entries visited) */
+	int trusted;            /* not modified just before it was listed */
+	int failed;             /* a file in it could not be read */
+	int ended;              /* the walk has left it */
+	long pending;           /* its files queued, not stored yet */
+	files_known *known;     /* its files recorded before, by path */
+	size_t n_known, alloc_known;
+	struct files_dir *up;   /* the walk's stack */
+} files_dir;
+
+typedef struct files_queue files_queue;
 
 typedef struct {
-	seen_file *slots;
-	size_t cap, n;
-} seen_set;
-
-static size_t seen_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (size_t)h;
-}
-
-static void seen_put(seen_set *set, char *path, int64_t size, int64_t mtime, int64_t inode)
-{
-	size_t i;
-
-	if (2 * (set->n + 1) > set->cap) {
-		seen_set grown = { xcalloc(set->cap ? 2 * set->cap : 1024, sizeof *grown.slots),
-				   set->cap ? 2 * set->cap : 1024, 0 };
-		for (i = 0; i < set->cap; i++)
-			if (set->slots[i].path)
-				seen_put(&grown, set->slots[i].path, set->slots[i].size,
-					 set->slots[i].mtime, set->slots[i].inode);
-		free(set->slots);
-		*set = grown;
-	}
-	for (i = seen_hash(path) & (set->cap - 1); set->slots[i].path; i = (i + 1) & (set->cap - 1))
-		;
-	set->slots[i].path = path;
-	set->slots[i].size = size;
-	set->slots[i].mtime = mtime;
-	set->slots[i].inode = inode;
-	set->n++;
-}
-
-static int seen_load_one(void *ctx, const char *path, int64_t size, int64_t mtime, int64_t inode)
-{
-	if (path)
-		seen_put(ctx, xstrdup(path), size, mtime, inode);
-	return 0;
-}
-
-static int seen_has(const seen_set *set, const char *path, const struct stat *sb)
-{
-	size_t i;
-
-	if (!set->cap)
-		return 0;
-	for (i = seen_hash(path) & (set->cap - 1); set->slots[i].path; i = (i + 1) & (set->cap - 1))
-		if (!strcmp(set->slots[i].path, path))
-			return set->slots[i].size == (int64_t)sb->st_size &&
-			       set->slots[i].mtime == (int64_t)sb->st_mtime &&
-			       set->slots[i].inode == (int64_t)sb->st_ino;
-	return 0;
-}
-
-static void seen_clear(seen_set *set)
-{
-	size_t i;
-
-	for (i = 0; i < set->cap; i++)
-		free(set->slots[i].path);
-	free(set->slots);
-	memset(set, 0, sizeof *set);
-}
+	char *path;
+	store_file_kind kind;
+	int settled;
+} files_settle;
 
 typedef struct {
 	ingest_run *run;
 	ingest_ctx *ictx;
 	pipeline_counts *total;
-	seen_set seen;
-} walk_ctx;
+	int every_file;         /* --rescan or scan = every-file */
+	time_t now;
+	files_dir *cur;
+	files_settle *settle;   /* files found quiet, to mark settled */
+	size_t n_settle, alloc_settle;
+	files_queue *q;         /* jobs > 1 */
+	long dirs_listed, dirs_unchanged;
+} files_scan;
 
-static int pipeline_file(void *ctx, const char *path)
+static int64_t files_ns(const struct timespec *t)
 {
-	walk_ctx *w = ctx;
-	ingest_run *run = w->run;
-	store *st = run->st;
-	struct stat sb;
-	int rc, saved_errno;
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
 
-	w->total->files++;
-	if (stat(path, &sb) != 0) {
-		log_warn("%s: %s", path, strerror(errno));
-		w->total->failed = 1;
-		return 0;
+/* The directory part of path as the store keys it: "a/b/c.xml" -> "a/b",
+ * "/c.xml" -> "/", "c.xml" -> ".". */
+static void files_parent_key(const char *path, sbuf *out)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	sbuf_reset(out);
+	if (!slash) {
+		sbuf_adds(out, ".");
+		return;
 	}
-	/* A file already read whole, unchanged since: nothing to do. */
-	if (seen_has(&w->seen, path, &sb)) {
-		w->total->files_unchanged++;
+	n = (size_t)(slash - path);
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	if (n == 0)
+		sbuf_adds(out, "/");
+	else
+		sbuf_add(out, path, n);
+}
+
+/* A walked directory as the store keys it: no trailing '/'. */
+static char *files_dir_key(const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return xstrndup(dir, n);
+}
+
+static store_file_kind files_kind(ingest_format f)
+{
+	/* one KITH message or one e-mail is written once; an export or an
+	 * mbox is a document that may be rewritten or appended to */
+	return f == INGEST_FORMAT_MSGHEAD || f == INGEST_FORMAT_EML || f == INGEST_FORMAT_MAILDIR
+		? STORE_FILE_MESSAGE : STORE_FILE_DOCUMENT;
+}
+
+static int files_quiet(const files_scan *s, const struct stat *sb)
+{
+	return s->now - sb->st_mtim.tv_sec >= FILES_SETTLE_SECS;
+}
+
+static int files_same(const store_file_row *row, const struct stat *sb)
+{
+	if (row->size != (int64_t)sb->st_size || row->inode != (int64_t)sb->st_ino)
 		return 0;
+	/* rows from before schema 3 hold whole seconds only */
+	return row->mtime_ns ? row->mtime_ns == files_ns(&sb->st_mtim)
+			     : row->mtime_s == (int64_t)sb->st_mtim.tv_sec;
+}
+
+static void files_row_fill(store_file_row *row, const char *path, const struct stat *sb)
+{
+	memset(row, 0, sizeof *row);
+	row->path = path;
+	row->size = (int64_t)sb->st_size;
+	row->mtime_s = (int64_t)sb->st_mtim.tv_sec;
+	row->mtime_ns = files_ns(&sb->st_mtim);
+	row->inode = (int64_t)sb->st_ino;
+}
+
+/* Records the file read whole, in the caller's transaction. */
+static int files_mark(files_scan *s, const char *path, const struct stat *sb, const char *sha256,
+		      store_file_kind kind, long quarantined)
+{
+	store_file_row row;
+	sbuf dir = SBUF_INIT;
+	int rc;
+
+	files_row_fill(&row, path, sb);
+	memcpy(row.sha256, sha256, sizeof row.sha256);
+	row.kind = kind;
+	row.settled = kind == STORE_FILE_MESSAGE && !quarantined && files_quiet(s, sb);
+	files_parent_key(path, &dir);
+	rc = store_file_mark(s->run->st, dir.buf, &row);
+	sbuf_release(&dir);
+	return rc;
+}
+
+/* ---- what was recorded of a directory ---- */
+
+static int files_known_add(void *ctx, const store_file_row *row)
+{
+	files_dir *d = ctx;
+	files_known *k;
+
+	if (d->n_known == d->alloc_known) {
+		d->alloc_known = d->alloc_known ? 2 * d->alloc_known : 64;
+		d->known = xrealloc(d->known, d->alloc_known * sizeof *d->known);
 	}
-	memset(&run->file, 0, sizeof run->file);
+	k = &d->known[d->n_known++];
+	k->path = xstrdup(row->path);
+	k->row = *row;
+	k->row.path = k->path;
+	return 0;
+}
+
+static void files_known_clear(files_dir *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_known; i++)
+		free(d->known[i].path);
+	free(d->known);
+	d->known = NULL;
+	d->n_known = d->alloc_known = 0;
+}
+
+/* The row recorded for path in d (rows come in path order), or NULL. */
+static const store_file_row *files_known_find(const files_dir *d, const char *path)
+{
+	size_t lo = 0, hi = d->n_known;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(d->known[mid].path, path);
+		if (!c)
+			return &d->known[mid].row;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int files_row_copy(void *ctx, const store_file_row *row)
+{
+	files_known *k = ctx;
+
+	k->path = xstrdup(row->path);
+	k->row = *row;
+	k->row.path = k->path;
+	return 1;
+}
+
+typedef struct {
+	ingest_walk_names *names;
+	size_t prefix;
+} files_names;
+
+static int files_name_file(void *ctx, const store_file_row *row)
+{
+	files_names *n = ctx;
+
+	ingest_walk_names_add(n->names, row->path + n->prefix, 0);
+	return 0;
+}
+
+static int files_name_dir(void *ctx, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	ingest_walk_names_add(((files_names *)ctx)->names, slash ? slash + 1 : path, 1);
+	return 0;
+}
+
+/* ---- settled marks, in batches ---- */
+
+static int files_settle_flush(files_scan *s)
+{
+	store *st = s->run->st;
+	size_t i;
+	int rc = 0;
+
+	if (!s->n_settle)
+		return 0;
 	if (store_begin(st))
+		rc = -1;
+	for (i = 0; i < s->n_settle && !rc; i++)
+		rc = store_file_set_kind(st, s->settle[i].path, s->settle[i].kind, s->settle[i].settled);
+	if (!rc)
+		rc = store_commit(st);
+	if (rc)
+		store_rollback(st);
+	for (i = 0; i < s->n_settle; i++)
+		free(s->settle[i].path);
+	s->n_settle = 0;
+	if (rc)
+		s->run->db_failed = 1;
+	return rc;
+}
+
+static int files_settle_later(files_scan *s, const char *path, store_file_kind kind, int settled)
+{
+	if (s->n_settle == s->alloc_settle) {
+		s->alloc_settle = s->alloc_settle ? 2 * s->alloc_settle : 64;
+		s->settle = xrealloc(s->settle, s->alloc_settle * sizeof *s->settle);
+	}
+	s->settle[s->n_settle].path = xstrdup(path);
+	s->settle[s->n_settle].kind = kind;
+	s->settle[s->n_settle].settled = settled;
+	s->n_settle++;
+	return s->n_settle >= FILES_SETTLE_BATCH ? files_settle_flush(s) : 0;
+}
+
+/* ---- directories ---- */
+
+static int files_dir_write(files_scan *s, const files_dir *d, int trusted)
+{
+	store *st = s->run->st;
+	store_dir_row row = d->id;
+
+	/* not to be trusted: a row that never matches, so that the directory
+	 * is listed next time, and its parent knows it is there */
+	if (!trusted)
+		row.mtime_ns = row.ctime_ns = -1;
+	if (store_begin(st) || store_dir_mark(st, d->parent, &row) || store_commit(st)) {
+		store_rollback(st);
+		s->run->db_failed = 1;
 		return -1;
-	rc = ingest_file(w->ictx, path, run->src->format);
-	saved_errno = errno;
-	if (rc == 0 && !run->db_failed &&
-	    store_file_mark(st, path, (int64_t)sb.st_size, (int64_t)sb.st_mtime, (int64_t)sb.st_ino, NULL) == 0 &&
+	}
+	return 0;
+}
+
+static void files_dir_free(files_dir *d)
+{
+	files_known_clear(d);
+	free(d->key);
+	free(d->parent);
+	free(d);
+}
+
+/* All files of d are stored: it is recorded as listed whole. */
+static int files_dir_finish(files_scan *s, files_dir *d)
+{
+	int rc = 0;
+
+	assert(d->ended && d->pending == 0);
+	if (d->listed)
+		rc = files_dir_write(s, d, d->trusted && !d->failed);
+	files_dir_free(d);
+	return rc;
+}
+
+static int files_dir_start(void *ctx, const char *dir, const struct stat *sb, ingest_walk_names *names)
+{
+	files_scan *s = ctx;
+	store *st = s->run->st;
+	files_dir *d = xcalloc(1, sizeof *d);
+	store_dir_row was;
+	int found;
+
+	d->key = files_dir_key(dir);
+	d->parent = s->cur ? xstrdup(s->cur->key) : NULL;
+	d->id.path = d->key;
+	d->id.dev = (int64_t)sb->st_dev;
+	d->id.inode = (int64_t)sb->st_ino;
+	d->id.mtime_ns = files_ns(&sb->st_mtim);
+	d->id.ctime_ns = files_ns(&sb->st_ctim);
+	d->trusted = s->now - sb->st_mtim.tv_sec >= FILES_RACY_SECS &&
+		     s->now - sb->st_ctim.tv_sec >= FILES_RACY_SECS;
+	d->up = s->cur;
+	s->cur = d;
+
+	found = store_dir_get(st, d->key, &was);
+	if (found < 0)
+		goto db_failed;
+	if (found && !s->every_file && was.dev == d->id.dev && was.inode == d->id.inode &&
+	    was.mtime_ns == d->id.mtime_ns && was.ctime_ns == d->id.ctime_ns) {
+		/* unchanged since listed whole: visit the subdirectories and
+		 * the files not settled; count the settled ones as seen */
+		files_names n = { names, strlen(d->key) + (strcmp(d->key, "/") ? 1 : 0) };
+		long settled = store_files_count(st, d->key, 1);
+
+		if (settled < 0 ||
+		    store_files_in_dir(st, d->key, 1, files_known_add, d) ||
+		    store_dirs_in(st, d->key, files_name_dir, &n))
+			goto db_failed;
+		for (size_t i = 0; i < d->n_known; i++)
+			files_name_file(&n, &d->known[i].row);
+		s->total->files += settled;
+		s->total->files_unchanged += settled;
+		s->dirs_unchanged++;
+		return 1;
+	}
+	d->listed = 1;
+	s->dirs_listed++;
+	/* recorded at once as "being read": should the run end before this
+	 * directory is done, its parent still leads the next run here */
+	if ((!found || was.mtime_ns != -1) && files_dir_write(s, d, 0))
+		return -1;
+	if (store_files_in_dir(st, d->key, 0, files_known_add, d))
+		goto db_failed;
+	return 0;
+db_failed:
+	s->run->db_failed = 1;
+	return -1;
+}
+
+static int files_dir_end(void *ctx, const char *dir)
+{
+	files_scan *s = ctx;
+	files_dir *d = s->cur;
+
+	(void)dir;
+	assert(d);
+	s->cur = d->up;
+	d->ended = 1;
+	files_known_clear(d);   /* the walk has left it: no more lookups */
+	if (files_settle_flush(s))
+		return -1;
+	return d->pending ? 0 : files_dir_finish(s, d);
+}
+
+/* ---- reading one file ---- */
+
+/* The outcome of reading a file, stored by the writer: its items are
+ * already with the sink (sequential) or replayed from a batch (jobs > 1). */
+static int files_store_end(files_scan *s, files_dir *d, const char *path, int rc, int saved_errno,
+			   const ingest_file_info *info)
+{
+	ingest_run *run = s->run;
+	store *st = run->st;
+
+	if (rc == 0 && !run->db_failed && files_mark(s, path, &info->st, info->sha256, files_kind(info->format),
+				 run->file.quarantined) == 0 &&
 	    store_commit(st) == 0) {
-		pipeline_counts_add(w->total, &run->file);
+		pipeline_counts_add(s->total, &run->file);
 		return 0;
 	}
 	store_rollback(st);
-	if (run->db_failed) {
+	if (run->db_failed || (rc == 0 && saved_errno == 0)) {
+		run->db_failed = 1;
 		log_error("%s: database write failed: %s", path, store_errmsg(st));
 		return -1;
 	}
 	/* Could not be read: nothing of it was stored; the next run tries again. */
 	log_warn("%s: cannot read: %s", path, strerror(saved_errno));
-	w->total->failed = 1;
+	s->total->failed = 1;
+	if (d)
+		d->failed = 1;
 	return 0;
 }
 
-/* ---- parallel parsing: workers parse files into batches held in a
- * bounded queue; this thread, the one writer, stores each batch in one
- * transaction with the file's identity, as the sequential path does ---- */
+static int files_read_now(files_scan *s, files_dir *d, const char *path)
+{
+	ingest_run *run = s->run;
+	ingest_file_info info;
+	int rc;
 
-/* Files larger than this are parsed by the writer itself, streaming, so
- * a huge export never sits in memory as a batch. */
-#define PARALLEL_MAX_BATCH_FILE ((off_t)8 << 20)
+	memset(&run->file, 0, sizeof run->file);
+	memset(&info, 0, sizeof info);
+	if (store_begin(run->st)) {
+		run->db_failed = 1;
+		return -1;
+	}
+	errno = 0;
+	rc = ingest_file_read(s->ictx, path, run->src->format, &info);
+	return files_store_end(s, d, path, rc, rc ? errno : 0, &info);
+}
+
+static int files_queue_file(files_scan *s, files_dir *d, const char *path, const struct stat *sb);
+
+/* Walk callback: a file of the source.  Unchanged: nothing to do.
+ * Changed in identity but not in content: the new identity is recorded.
+ * Otherwise it is read. */
+static int files_visit(void *ctx, const char *path)
+{
+	files_scan *s = ctx;
+	files_dir *d = s->cur;
+	files_known one = { NULL, { 0 } };
+	const store_file_row *row;
+	struct stat sb;
+	int rc = 0;
+
+	s->total->files++;
+	if (d) {
+		row = files_known_find(d, path);
+	} else {
+		/* the source is this one file (an mbox, say) */
+		if (store_file_get(s->run->st, path, files_row_copy, &one) < 0) {
+			s->run->db_failed = 1;
+			return -1;
+		}
+		row = one.path ? &one.row : NULL;
+	}
+	if (stat(path, &sb) != 0) {
+		if (errno == ENOENT && d && !d->listed) {
+			log_debug("%s: gone", path);   /* a file not settled, removed since */
+		} else {
+			log_warn("%s: %s", path, strerror(errno));
+			s->total->failed = 1;
+			if (d)
+				d->failed = 1;
+		}
+		goto out;
+	}
+	if (row && files_same(row, &sb)) {
+		s->total->files_unchanged++;
+		if (row->kind == STORE_FILE_UNKNOWN) {
+			/* recorded before kinds were: told once, from its first bytes */
+			store_file_kind kind = files_kind(ingest_file_detect(path));
+			rc = files_settle_later(s, path, kind, kind == STORE_FILE_MESSAGE && files_quiet(s, &sb));
+		} else if (!row->settled && row->kind == STORE_FILE_MESSAGE && files_quiet(s, &sb)) {
+			rc = files_settle_later(s, path, row->kind, 1);
+		}
+		goto out;
+	}
+	if (row && row->sha256[0]) {
+		char sha[65];
+		/* touched, copied back, restored from a backup: same bytes, read
+		 * no more; only the new identity is recorded */
+		if (ingest_file_digest(path, sha) == 0 && !strcmp(sha, row->sha256)) {
+			s->total->files_unchanged++;
+			if (store_begin(s->run->st) || files_mark(s, path, &sb, sha, row->kind, 0) ||
+			    store_commit(s->run->st)) {
+				store_rollback(s->run->st);
+				s->run->db_failed = 1;
+				rc = -1;
+			}
+			goto out;
+		}
+	}
+	rc = s->q ? files_queue_file(s, d, path, &sb) : files_read_now(s, d, path);
+out:
+	free(one.path);
+	return rc;
+}
+
+/* ---- jobs > 1: workers parse into batches, the writer stores them ---- */
 
 typedef struct {
 	ingest_item_kind kind;
@@ -157,26 +515,28 @@ typedef struct {
 
 typedef struct {
 	char *path;
-	struct stat sb;
-	int rc, err;            /* ingest_file's result and errno */
+	files_dir *dir;
+	off_t size;
+	int rc, err;            /* ingest_file_read's result and errno */
 	int deferred;           /* too large: the writer parses it */
+	ingest_file_info info;
 	parsed_item *items;
 	size_t n, alloc;
 } parsed_file;
 
-typedef struct {
+/* Two bounded rings: files to parse, and parsed files to store. */
+struct files_queue {
 	pthread_mutex_t mu;
-	pthread_cond_t can_put, can_take;
-	parsed_file *files;     /* the work list, in walk order */
-	size_t n_files, next;   /* next file to parse */
-	parsed_file **queue;    /* parsed, waiting for the writer */
-	size_t cap, head, count;
-	int stop;
+	pthread_cond_t todo_ready, todo_room, done_ready, done_room;
+	parsed_file **todo, **done;
+	size_t cap, todo_head, todo_n, done_head, done_n;
+	long in_flight;         /* queued, being parsed or parsed, not stored */
+	int closed;             /* no more files: workers finish */
 	const ingest_ctx *base;
 	ingest_format format;
-} parallel_ingest;
+};
 
-static int parallel_collect_sink(void *ctx, const ingest_item *it)
+static int files_collect_sink(void *ctx, const ingest_item *it)
 {
 	parsed_file *pf = ctx;
 	parsed_item *pi;
@@ -204,7 +564,7 @@ static int parallel_collect_sink(void *ctx, const ingest_item *it)
 	return 0;
 }
 
-static void parsed_file_clear(parsed_file *pf)
+static void parsed_file_free(parsed_file *pf)
 {
 	size_t i;
 
@@ -215,62 +575,67 @@ static void parsed_file_clear(parsed_file *pf)
 		free(pf->items[i].parent);
 	}
 	free(pf->items);
-	pf->items = NULL;
-	pf->n = pf->alloc = 0;
+	free(pf->path);
+	free(pf);
 }
 
-static void *parallel_worker(void *arg)
+static void *files_worker(void *arg)
 {
-	parallel_ingest *pi = arg;
-	ingest_ctx ctx = *pi->base;
+	files_queue *q = arg;
+	ingest_ctx ctx = *q->base;
 
 	for (;;) {
 		parsed_file *pf;
 
-		pthread_mutex_lock(&pi->mu);
-		if (pi->stop || pi->next == pi->n_files) {
-			pthread_mutex_unlock(&pi->mu);
+		pthread_mutex_lock(&q->mu);
+		while (!q->todo_n && !q->closed)
+			pthread_cond_wait(&q->todo_ready, &q->mu);
+		if (!q->todo_n) {
+			pthread_mutex_unlock(&q->mu);
 			return NULL;
 		}
-		pf = &pi->files[pi->next++];
-		pthread_mutex_unlock(&pi->mu);
+		pf = q->todo[q->todo_head];
+		q->todo_head = (q->todo_head + 1) % q->cap;
+		q->todo_n--;
+		pthread_cond_signal(&q->todo_room);
+		pthread_mutex_unlock(&q->mu);
 
-		if (pf->sb.st_size > PARALLEL_MAX_BATCH_FILE) {
+		if (pf->size > FILES_MAX_BATCH_FILE) {
 			pf->deferred = 1;
 		} else {
-			ctx.sink = parallel_collect_sink;
+			ctx.sink = files_collect_sink;
 			ctx.sink_ctx = pf;
-			pf->rc = ingest_file(&ctx, pf->path, pi->format);
-			pf->err = errno;
+			errno = 0;
+			pf->rc = ingest_file_read(&ctx, pf->path, q->format, &pf->info);
+			pf->err = pf->rc ? errno : 0;
 		}
-		pthread_mutex_lock(&pi->mu);
-		while (pi->count == pi->cap && !pi->stop)
-			pthread_cond_wait(&pi->can_put, &pi->mu);
-		if (!pi->stop) {
-			pi->queue[(pi->head + pi->count) % pi->cap] = pf;
-			pi->count++;
-			pthread_cond_signal(&pi->can_take);
-		}
-		pthread_mutex_unlock(&pi->mu);
+		pthread_mutex_lock(&q->mu);
+		while (q->done_n == q->cap && !q->closed)
+			pthread_cond_wait(&q->done_room, &q->mu);
+		q->done[(q->done_head + q->done_n) % q->cap] = pf;
+		q->done_n++;
+		pthread_cond_signal(&q->done_ready);
+		pthread_mutex_unlock(&q->mu);
 	}
 }
 
 /* Stores one parsed file: replays its items through the same sink as the
  * sequential path, in one transaction with the file's identity. */
-static int parallel_store(walk_ctx *w, parsed_file *pf)
+static int files_store_parsed(files_scan *s, parsed_file *pf)
 {
-	ingest_run *run = w->run;
-	store *st = run->st;
-	int rc = pf->rc, saved_errno = pf->err;
+	ingest_run *run = s->run;
+	files_dir *d = pf->dir;
+	int rc;
 	size_t i;
 
-	memset(&run->file, 0, sizeof run->file);
-	if (store_begin(st))
-		return -1;
 	if (pf->deferred) {
-		rc = ingest_file(w->ictx, pf->path, run->src->format);
-		saved_errno = errno;
+		rc = files_read_now(s, d, pf->path);
 	} else {
+		memset(&run->file, 0, sizeof run->file);
+		if (store_begin(run->st)) {
+			run->db_failed = 1;
+			return -1;
+		}
 		for (i = 0; i < pf->n && !run->db_failed; i++) {
 			parsed_item *p = &pf->items[i];
 			ingest_item it;
@@ -286,157 +651,183 @@ static int parallel_store(walk_ctx *w, parsed_file *pf)
 			it.parent_sha256 = p->parent;
 			pipeline_sink(run, &it);
 		}
+		rc = files_store_end(s, d, pf->path, pf->rc, pf->err, &pf->info);
 	}
-	if (rc == 0 && !run->db_failed &&
-	    store_file_mark(st, pf->path, (int64_t)pf->sb.st_size, (int64_t)pf->sb.st_mtime,
-			    (int64_t)pf->sb.st_ino, NULL) == 0 &&
-	    store_commit(st) == 0) {
-		pipeline_counts_add(w->total, &run->file);
-		return 0;
+	if (d && --d->pending == 0 && d->ended && files_dir_finish(s, d))
+		rc = -1;
+	return rc;
+}
+
+/* The writer takes one parsed file, waiting for it; 1 when nothing is in
+ * flight any more. */
+static int files_queue_take(files_queue *q, parsed_file **out)
+{
+	pthread_mutex_lock(&q->mu);
+	if (!q->in_flight) {
+		pthread_mutex_unlock(&q->mu);
+		return 1;
 	}
-	store_rollback(st);
-	if (run->db_failed) {
-		log_error("%s: database write failed: %s", pf->path, store_errmsg(st));
-		return -1;
-	}
-	log_warn("%s: cannot read: %s", pf->path, strerror(saved_errno));
-	w->total->failed = 1;
+	while (!q->done_n)
+		pthread_cond_wait(&q->done_ready, &q->mu);
+	*out = q->done[q->done_head];
+	q->done_head = (q->done_head + 1) % q->cap;
+	q->done_n--;
+	q->in_flight--;
+	pthread_cond_signal(&q->done_room);
+	pthread_mutex_unlock(&q->mu);
 	return 0;
 }
 
-typedef struct {
-	walk_ctx *w;
-	parsed_file *files;
-	size_t n, alloc;
-} parallel_list;
-
-/* Walk callback: the files to read, leaving out those read before. */
-static int parallel_list_file(void *ctx, const char *path)
+static int files_store_one(files_scan *s)
 {
-	parallel_list *l = ctx;
-	struct stat sb;
+	parsed_file *pf;
+	int rc;
 
-	l->w->total->files++;
-	if (stat(path, &sb) != 0) {
-		log_warn("%s: %s", path, strerror(errno));
-		l->w->total->failed = 1;
-		return 0;
-	}
-	if (seen_has(&l->w->seen, path, &sb)) {
-		l->w->total->files_unchanged++;
-		return 0;
-	}
-	if (l->n == l->alloc) {
-		l->alloc = l->alloc ? 2 * l->alloc : 64;
-		l->files = xrealloc(l->files, l->alloc * sizeof *l->files);
-	}
-	memset(&l->files[l->n], 0, sizeof l->files[0]);
-	l->files[l->n].path = xstrdup(path);
-	l->files[l->n].sb = sb;
-	l->n++;
-	return 0;
+	if (files_queue_take(s->q, &pf))
+		return 1;
+	rc = files_store_parsed(s, pf);
+	parsed_file_free(pf);
+	return rc;
 }
 
-static int pipeline_dir_parallel(walk_ctx *w, int jobs)
+static int files_queue_file(files_scan *s, files_dir *d, const char *path, const struct stat *sb)
 {
-	parallel_list l;
-	parallel_ingest pi;
-	pthread_t *tid;
-	size_t i, done = 0;
-	int rc, n_threads = 0, failed = 0;
+	files_queue *q = s->q;
+	parsed_file *pf = xcalloc(1, sizeof *pf);
 
-	memset(&l, 0, sizeof l);
-	l.w = w;
-	rc = ingest_walk(w->run->src->path, parallel_list_file, &l);
-	if (rc < 0) {
-		int e = errno;
-		for (i = 0; i < l.n; i++)
-			free(l.files[i].path);
-		free(l.files);
-		errno = e;
-		return -1;
+	pf->path = xstrdup(path);
+	pf->dir = d;
+	pf->size = sb->st_size;
+	if (d)
+		d->pending++;
+	for (;;) {
+		int full;
+
+		pthread_mutex_lock(&q->mu);
+		full = q->todo_n == q->cap;
+		if (!full) {
+			q->todo[(q->todo_head + q->todo_n) % q->cap] = pf;
+			q->todo_n++;
+			q->in_flight++;
+			pthread_cond_signal(&q->todo_ready);
+		}
+		pthread_mutex_unlock(&q->mu);
+		if (!full)
+			return 0;
+		/* the workers are behind: store what they have parsed meanwhile */
+		if (files_store_one(s) < 0) {
+			if (d)
+				d->pending--;
+			parsed_file_free(pf);
+			return -1;
+		}
 	}
-	memset(&pi, 0, sizeof pi);
-	pthread_mutex_init(&pi.mu, NULL);
-	pthread_cond_init(&pi.can_put, NULL);
-	pthread_cond_init(&pi.can_take, NULL);
-	pi.files = l.files;
-	pi.n_files = l.n;
-	pi.cap = 2 * (size_t)jobs;
-	pi.queue = xcalloc(pi.cap, sizeof *pi.queue);
-	pi.base = w->ictx;
-	pi.format = w->run->src->format;
-	tid = xcalloc((size_t)jobs, sizeof *tid);
-	for (i = 0; i < (size_t)jobs && i < l.n; i++)
-		if (pthread_create(&tid[i], NULL, parallel_worker, &pi) == 0)
+}
+
+/* Stores whatever is still in flight; with fail set, only drains. */
+static int files_queue_drain(files_scan *s, int fail)
+{
+	parsed_file *pf;
+	int rc = fail ? -1 : 0;
+
+	while (files_queue_take(s->q, &pf) == 0) {
+		if (rc == 0) {
+			if (files_store_parsed(s, pf) < 0)
+				rc = -1;
+		} else if (pf->dir && --pf->dir->pending == 0 && pf->dir->ended) {
+			files_dir_free(pf->dir);   /* not recorded: listed again next run */
+		}
+		parsed_file_free(pf);
+	}
+	return rc;
+}
+
+static int files_walk_parallel(files_scan *s, const ingest_walker *w, int jobs)
+{
+	files_queue q;
+	pthread_t *tid = xcalloc((size_t)jobs, sizeof *tid);
+	int i, n_threads = 0, rc;
+
+	memset(&q, 0, sizeof q);
+	pthread_mutex_init(&q.mu, NULL);
+	pthread_cond_init(&q.todo_ready, NULL);
+	pthread_cond_init(&q.todo_room, NULL);
+	pthread_cond_init(&q.done_ready, NULL);
+	pthread_cond_init(&q.done_room, NULL);
+	q.cap = 2 * (size_t)jobs;
+	q.todo = xcalloc(q.cap, sizeof *q.todo);
+	q.done = xcalloc(q.cap, sizeof *q.done);
+	q.base = s->ictx;
+	q.format = s->run->src->format;
+	for (i = 0; i < jobs; i++)
+		if (pthread_create(&tid[i], NULL, files_worker, &q) == 0)
 			n_threads++;
-	if (n_threads == 0)   /* no threads to be had: the writer reads each file itself */
-		for (i = 0; i < l.n; i++)
-			l.files[i].deferred = 1;
-	while (done < l.n && n_threads == 0) {
-		if (parallel_store(w, &l.files[done++])) {
-			failed = 1;
-			break;
-		}
+	if (n_threads > 0)
+		s->q = &q;   /* else: no threads to be had, the writer reads each file */
+	rc = ingest_walk_tree(s->run->src->path, w);
+	if (s->q) {
+		int saved = errno;
+		if (files_queue_drain(s, rc == -1 && s->run->db_failed) < 0 && rc == 0)
+			rc = -2;
+		errno = saved;
 	}
-	while (done < l.n && n_threads > 0) {
-		parsed_file *pf;
-
-		pthread_mutex_lock(&pi.mu);
-		while (pi.count == 0)
-			pthread_cond_wait(&pi.can_take, &pi.mu);
-		pf = pi.queue[pi.head];
-		pi.head = (pi.head + 1) % pi.cap;
-		pi.count--;
-		pthread_cond_signal(&pi.can_put);
-		pthread_mutex_unlock(&pi.mu);
-		done++;
-		if (parallel_store(w, pf)) {
-			failed = 1;
-			break;
-		}
-		parsed_file_clear(pf);
-	}
-	pthread_mutex_lock(&pi.mu);
-	pi.stop = 1;
-	pthread_cond_broadcast(&pi.can_put);
-	pthread_mutex_unlock(&pi.mu);
-	for (i = 0; i < (size_t)n_threads; i++)
+	pthread_mutex_lock(&q.mu);
+	q.closed = 1;
+	pthread_cond_broadcast(&q.todo_ready);
+	pthread_cond_broadcast(&q.done_room);
+	pthread_mutex_unlock(&q.mu);
+	for (i = 0; i < n_threads; i++)
 		pthread_join(tid[i], NULL);
-	for (i = 0; i < l.n; i++) {
-		parsed_file_clear(&l.files[i]);
-		free(l.files[i].path);
-	}
-	free(l.files);
-	free(pi.queue);
+	s->q = NULL;
+	free(q.todo);
+	free(q.done);
 	free(tid);
-	pthread_cond_destroy(&pi.can_put);
-	pthread_cond_destroy(&pi.can_take);
-	pthread_mutex_destroy(&pi.mu);
-	return failed ? 1 : 0;
+	pthread_cond_destroy(&q.todo_ready);
+	pthread_cond_destroy(&q.todo_room);
+	pthread_cond_destroy(&q.done_ready);
+	pthread_cond_destroy(&q.done_room);
+	pthread_mutex_destroy(&q.mu);
+	return rc;
 }
 
 int pipeline_files(ingest_run *run, ingest_ctx *ictx, const pipeline_opts *o, pipeline_counts *out)
 {
 	const cli_source *src = run->src;
-	walk_ctx w;
+	files_scan s;
+	ingest_walker w;
 	int rc;
 
-	w.run = run;
-	w.ictx = ictx;
-	w.total = out;
-	memset(&w.seen, 0, sizeof w.seen);
-	if (store_files_each(run->st, seen_load_one, &w.seen)) {
-		seen_clear(&w.seen);
-		run->db_failed = 1;
-		return -1;
-	}
-	if (o->jobs > 1 && src->type == SOURCE_DIR)
-		rc = pipeline_dir_parallel(&w, o->jobs);
+	memset(&s, 0, sizeof s);
+	s.run = run;
+	s.ictx = ictx;
+	s.total = out;
+	s.every_file = o->rescan || src->scan_every_file;
+	s.now = time(NULL);
+	memset(&w, 0, sizeof w);
+	w.dir_start = files_dir_start;
+	w.file = files_visit;
+	w.dir_end = files_dir_end;
+	w.ctx = &s;
+	if (o->jobs > 1)
+		rc = files_walk_parallel(&s, &w, o->jobs);
 	else
-		rc = ingest_walk(src->path, pipeline_file, &w);
-	seen_clear(&w.seen);
-	if (rc < 0 && !run->db_failed) {
+		rc = ingest_walk_tree(src->path, &w);
+	if (!run->db_failed && files_settle_flush(&s))
+		rc = -2;
+	if (s.dirs_listed + s.dirs_unchanged)
+		log_info("source %s: %ld director%s listed, %ld unchanged since listed (not read)%s",
+			 src->name, s.dirs_listed, s.dirs_listed == 1 ? "y" : "ies", s.dirs_unchanged,
+			 s.every_file ? "; every file looked at" : "");
+	/* a walk stopped early leaves directories on the stack: not recorded */
+	while (s.cur) {
+		files_dir *d = s.cur;
+		s.cur = d->up;
+		files_dir_free(d);
+	}
+	for (size_t i = 0; i < s.n_settle; i++)
+		free(s.settle[i].path);
+	free(s.settle);
+	if (rc == -1 && !run->db_failed) {
 		log_error("source %s: %s: %s", src->name, src->path, strerror(errno));
 		out->failed = 1;
 		return 0;

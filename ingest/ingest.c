@@ -382,7 +382,50 @@ static int ingest_sha256_fd(int fd, char out[65])
 	return rc;
 }
 
+int ingest_file_digest(const char *path, char sha256[65])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc, saved;
+
+	if (fd < 0)
+		return -1;
+	rc = ingest_sha256_fd(fd, sha256);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+ingest_format ingest_file_detect(const char *path)
+{
+	sbuf head = SBUF_INIT;
+	ingest_format f = INGEST_FORMAT_AUTO;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t n;
+
+	if (fd < 0)
+		return f;
+	sbuf_grow(&head, INGEST_HEAD);
+	do
+		n = pread(fd, head.buf, INGEST_HEAD, 0);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n > 0) {
+		sbuf_setlen(&head, (size_t)n);
+		f = ingest_email_detect(head.buf, head.len);
+		if (f == INGEST_FORMAT_AUTO)
+			f = ingest_detect(head.buf, head.len);
+	}
+	sbuf_release(&head);
+	return f;
+}
+
 int ingest_file(const ingest_ctx *ctx, const char *path, ingest_format fmt)
+{
+	return ingest_file_read(ctx, path, fmt, NULL);
+}
+
+int ingest_file_read(const ingest_ctx *ctx, const char *path, ingest_format fmt,
+		     ingest_file_info *info)
 {
 	sbuf head = SBUF_INIT, why = SBUF_INIT, all = SBUF_INIT;
 	struct stat st;
@@ -401,6 +444,13 @@ int ingest_file(const ingest_ctx *ctx, const char *path, ingest_format fmt)
 		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		goto fail;
 	}
+	if (info) {
+		/* the identity of the bytes actually read, taken from the open file */
+		info->st = st;
+		info->format = INGEST_FORMAT_AUTO;
+		if (ingest_sha256_fd(fd, info->sha256) < 0)
+			goto fail;
+	}
 	sbuf_grow(&head, INGEST_HEAD);
 	do
 		n = pread(fd, head.buf, INGEST_HEAD, 0);
@@ -410,6 +460,8 @@ int ingest_file(const ingest_ctx *ctx, const char *path, ingest_format fmt)
 	sbuf_setlen(&head, (size_t)n);
 	if (fmt == INGEST_FORMAT_AUTO)
 		fmt = ingest_email_detect(head.buf, head.len);
+	if (info)
+		info->format = fmt;
 	if (fmt == INGEST_FORMAT_MBOX) {
 		/* streamed: an mbox may be larger than memory */
 		rc = ingest_mbox_fd(ctx, path, fd);
@@ -431,6 +483,8 @@ int ingest_file(const ingest_ctx *ctx, const char *path, ingest_format fmt)
 	if (ingest_precheck(head.buf, head.len, (off_t)head.len >= st.st_size, &why) == 0 &&
 	    fmt == INGEST_FORMAT_AUTO)
 		fmt = ingest_detect_ex(head.buf, head.len, path, &why, &line);
+	if (info)
+		info->format = why.len ? INGEST_FORMAT_AUTO : fmt;
 
 	if (!why.len && fmt == INGEST_FORMAT_AVVIK_XML) {
 		rc = ingest_avvikxml_fd(ctx, path, fd);
@@ -504,54 +558,104 @@ static int ingest_is_maildir(const char *dir)
 	return yes;
 }
 
-/* Returns fn's first non-zero value, 0, or -1 when the top directory cannot
- * be read (deeper ones are reported and skipped: the run goes on). */
-static int ingest_walk_dir(const char *root, const char *dir, int depth,
-			   int (*fn)(void *ctx, const char *file), void *ctx)
+struct ingest_walk_names {
+	char **names;   /* the first byte of each is its d_type + 1 */
+	size_t n, cap;
+};
+
+static void ingest_walk_names_push(ingest_walk_names *l, const char *name, unsigned char type)
 {
-	DIR *d;
+	size_t len = strlen(name);
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 32;
+		l->names = xrealloc(l->names, l->cap * sizeof *l->names);
+	}
+	l->names[l->n] = xmalloc(len + 2);
+	l->names[l->n][0] = (char)(type + 1);
+	memcpy(l->names[l->n] + 1, name, len + 1);
+	l->n++;
+}
+
+void ingest_walk_names_add(ingest_walk_names *known, const char *name, int is_dir)
+{
+	ingest_walk_names_push(known, name, is_dir ? DT_DIR : DT_REG);
+}
+
+static void ingest_walk_names_clear(ingest_walk_names *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	memset(l, 0, sizeof *l);
+}
+
+/* Lists dir into l; -1 with errno when it cannot be opened. */
+static int ingest_walk_list(const char *dir, ingest_walk_names *l)
+{
+	DIR *d = opendir(dir);
 	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0, cap = 0, i;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;   /* hidden files, ".", ".." */
+		/* the entry's type rides in front of its name, so a regular file
+		 * or a directory needs no lstat (a nightly walk over 600,000
+		 * files is mostly stat calls) */
+		ingest_walk_names_push(l, e->d_name, e->d_type);
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Returns the walker's first non-zero value, 0, or -1 when the top
+ * directory cannot be read (deeper ones are reported and skipped: the run
+ * goes on). */
+static int ingest_walk_dir(const char *root, const char *dir, int depth, const ingest_walker *w)
+{
+	ingest_walk_names l = { NULL, 0, 0 };
 	sbuf child = SBUF_INIT;
-	int rc = 0, maildir;
+	struct stat dst;
+	size_t i;
+	int rc = 0, maildir, listed = 1;
 
 	if (depth > INGEST_WALK_MAX_DEPTH) {
 		log_warn("%s: directories nested too deep, not descending", dir);
 		return 0;
 	}
-	d = opendir(dir);
-	if (!d) {
+	if (stat(dir, &dst) < 0) {
 		if (depth == 0)
 			return -1;
 		log_warn("%s: %s", dir, strerror(errno));
 		return 0;
 	}
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;   /* hidden files, ".", ".." */
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			names = xrealloc(names, cap * sizeof *names);
-		}
-		/* the entry's type rides in front of its name, so a regular file
-		 * or a directory needs no lstat (a nightly walk over 600,000
-		 * files is mostly stat calls) */
-		{
-			size_t len = strlen(e->d_name);
-			names[n] = xmalloc(len + 2);
-			names[n][0] = (char)(e->d_type + 1);
-			memcpy(names[n] + 1, e->d_name, len + 1);
-			n++;
-		}
+	if (w->dir_start) {
+		rc = w->dir_start(w->ctx, dir, &dst, &l);
+		if (rc < 0)
+			goto out;
+		listed = rc == 0;
+		rc = 0;
 	}
-	closedir(d);
-	qsort(names, n, sizeof *names, ingest_cmp_names);
+	if (listed && ingest_walk_list(dir, &l) < 0) {
+		if (depth == 0) {
+			int e = errno;
+			ingest_walk_names_clear(&l);
+			errno = e;
+			return -1;
+		}
+		log_warn("%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	qsort(l.names, l.n, sizeof *l.names, ingest_cmp_names);
 	maildir = ingest_is_maildir(dir);
-	for (i = 0; i < n && !rc; i++) {
+	for (i = 0; i < l.n && !rc; i++) {
 		struct stat st;
-		const char *name = names[i] + 1;
-		unsigned char type = (unsigned char)(names[i][0] - 1);
+		const char *name = l.names[i] + 1;
+		unsigned char type = (unsigned char)(l.names[i][0] - 1);
 
 		/* a Maildir: messages are in cur/ and new/ only (tmp/ holds
 		 * deliveries in progress; the rest is the server's index) */
@@ -561,11 +665,11 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth,
 		sbuf_reset(&child);
 		sbuf_addf(&child, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
 		if (type == DT_REG) {
-			rc = fn(ctx, child.buf);
+			rc = w->file(w->ctx, child.buf);
 			continue;
 		}
 		if (type == DT_DIR) {
-			rc = ingest_walk_dir(root, child.buf, depth + 1, fn, ctx);
+			rc = ingest_walk_dir(root, child.buf, depth + 1, w);
 			continue;
 		}
 		if (lstat(child.buf, &st) < 0) {
@@ -578,24 +682,25 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth,
 			struct stat tst;
 			if (real && ingest_inside(root, real) && stat(real, &tst) == 0 &&
 			    S_ISREG(tst.st_mode))
-				rc = fn(ctx, child.buf);
+				rc = w->file(w->ctx, child.buf);
 			else
 				log_debug("%s: symbolic link not followed", child.buf);
 			free(real);
 		} else if (S_ISDIR(st.st_mode)) {
-			rc = ingest_walk_dir(root, child.buf, depth + 1, fn, ctx);
+			rc = ingest_walk_dir(root, child.buf, depth + 1, w);
 		} else if (S_ISREG(st.st_mode)) {
-			rc = fn(ctx, child.buf);
+			rc = w->file(w->ctx, child.buf);
 		}
 	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	if (!rc && w->dir_end)
+		rc = w->dir_end(w->ctx, dir);
+out:
+	ingest_walk_names_clear(&l);
 	sbuf_release(&child);
 	return rc;
 }
 
-int ingest_walk(const char *path, int (*fn)(void *ctx, const char *file), void *ctx)
+int ingest_walk_tree(const char *path, const ingest_walker *w)
 {
 	struct stat st;
 	char *root;
@@ -604,7 +709,7 @@ int ingest_walk(const char *path, int (*fn)(void *ctx, const char *file), void *
 	if (stat(path, &st) < 0)
 		return -1;
 	if (S_ISREG(st.st_mode))
-		return fn(ctx, path);
+		return w->file(w->ctx, path);
 	if (!S_ISDIR(st.st_mode)) {
 		errno = EINVAL;
 		return -1;
@@ -612,9 +717,19 @@ int ingest_walk(const char *path, int (*fn)(void *ctx, const char *file), void *
 	root = realpath(path, NULL);
 	if (!root)
 		return -1;
-	rc = ingest_walk_dir(root, path, 0, fn, ctx);
+	rc = ingest_walk_dir(root, path, 0, w);
 	free(root);
 	return rc;
+}
+
+int ingest_walk(const char *path, int (*fn)(void *ctx, const char *file), void *ctx)
+{
+	ingest_walker w;
+
+	memset(&w, 0, sizeof w);
+	w.file = fn;
+	w.ctx = ctx;
+	return ingest_walk_tree(path, &w);
 }
 
 void ingest_global_init(void)

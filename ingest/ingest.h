@@ -9,6 +9,8 @@
 
 #include "core/core.h"
 
+#include <sys/stat.h>
+
 typedef enum {
 	INGEST_FORMAT_AUTO = 0,
 	INGEST_FORMAT_MSGHEAD,      /* KITH MsgHead v1.2 + Dialogmelding 1.0/1.1 */
@@ -61,6 +63,20 @@ typedef struct {
  * when the file was read (whatever its items were), -1 when it could not be
  * read at all (errno set), or the sink's non-zero value. */
 int ingest_file(const ingest_ctx *ctx, const char *path, ingest_format fmt);
+/* Same, and says what was read: the open file's stat, the sha256 of all
+ * its bytes, and the format it was read as (AUTO when it could not be
+ * told). */
+typedef struct {
+	struct stat st;
+	char sha256[65];
+	ingest_format format;
+} ingest_file_info;
+int ingest_file_read(const ingest_ctx *ctx, const char *path, ingest_format fmt,
+		     ingest_file_info *info);
+/* The format path's first bytes show (AUTO when none, or unreadable). */
+ingest_format ingest_file_detect(const char *path);
+/* The sha256 of all of path's bytes: 0, or -1 with errno. */
+int ingest_file_digest(const char *path, char sha256[65]);
 
 /* Same for a message already in memory (e-mail attachments, HTTP bodies,
  * fuzzing).  origin names it in messages. */
@@ -81,6 +97,23 @@ ingest_format ingest_detect(const char *data, size_t len);
  * deliveries in progress, the rest is the mail server's index.  Stops and returns fn's value when non-zero;
  * -1 with errno when path cannot be read. */
 int ingest_walk(const char *path, int (*fn)(void *ctx, const char *file), void *ctx);
+
+/* The same walk, told about directories: a caller that remembers a
+ * directory as unchanged can have it visited without listing it. */
+typedef struct ingest_walk_names ingest_walk_names;
+/* Adds an entry to visit in place of listing the directory (dir_start). */
+void ingest_walk_names_add(ingest_walk_names *known, const char *name, int is_dir);
+typedef struct {
+	/* Before dir is listed (st: its stat): 0 lists it; 1 visits only the
+	 * entries added to known (which may exist no more); < 0 stops the
+	 * walk with that value.  NULL: every directory is listed. */
+	int (*dir_start)(void *ctx, const char *dir, const struct stat *st, ingest_walk_names *known);
+	int (*file)(void *ctx, const char *path);   /* non-zero stops the walk */
+	/* After the last entry of dir was visited; non-zero stops.  May be NULL. */
+	int (*dir_end)(void *ctx, const char *dir);
+	void *ctx;
+} ingest_walker;
+int ingest_walk_tree(const char *path, const ingest_walker *w);
 
 /* ---- e-mail (email.c, imap.c) ----
  * An e-mail is one deviation: reporter, concerned unit, event date and

@@ -15,7 +15,6 @@
 
 enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
-	Q_FILE_SEEN, Q_FILE_MARK,
 	Q_RAW_FIND, Q_RAW_INSERT, Q_RAW_MARK_DUP,
 	Q_DEV_INSERT, Q_DEV_FIND,
 	Q_QUAR_INSERT,
@@ -50,11 +49,6 @@ static const char *const sql_text[Q__COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
-	[Q_FILE_SEEN] = "SELECT 1 FROM source_file WHERE path = ?1 AND size = ?2 AND mtime = ?3 AND inode = ?4",
-	[Q_FILE_MARK] = "INSERT INTO source_file(path, size, mtime, inode, sha256, seen_at)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
-			" ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime,"
-			" inode = excluded.inode, sha256 = excluded.sha256, seen_at = excluded.seen_at",
 	[Q_RAW_FIND] = "SELECT id FROM raw_message WHERE sha256 = ?1",
 	[Q_RAW_INSERT] = "INSERT INTO raw_message(sha256, source, origin, status, reason, received_at, size, body)"
 			 " VALUES (?1, ?2, ?3, ?4, ?5, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?6, ?7)",
@@ -166,6 +160,21 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (source, key)) WITHOUT ROWID;"
 	"ALTER TABLE raw_message ADD COLUMN parent_id INTEGER REFERENCES raw_message(id);"
 	"ALTER TABLE quarantine ADD COLUMN retried_at TEXT;",
+	/* 3: file sources remember directories too, so that a nightly run with
+	 * nothing new lists no directory it has seen unchanged (files.c) */
+	"ALTER TABLE source_file ADD COLUMN dir TEXT;"
+	"ALTER TABLE source_file ADD COLUMN mtime_ns INTEGER;"
+	"ALTER TABLE source_file ADD COLUMN kind TEXT;"
+	"ALTER TABLE source_file ADD COLUMN settled INTEGER NOT NULL DEFAULT 0;"
+	/* the directory: the path up to its last '/' */
+	"UPDATE source_file SET dir = CASE WHEN instr(path, '/') = 0 THEN '.'"
+	"  WHEN rtrim(path, replace(path, '/', '')) = '/' THEN '/'"
+	"  ELSE rtrim(rtrim(path, replace(path, '/', '')), '/') END;"
+	"CREATE INDEX source_file_dir ON source_file(dir, settled);"
+	"CREATE TABLE source_dir ("
+	"  path TEXT PRIMARY KEY, parent TEXT, dev INTEGER NOT NULL, inode INTEGER NOT NULL,"
+	"  mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, checked_at TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX source_dir_parent ON source_dir(parent);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -361,33 +370,6 @@ void store_rollback(store *st)
 		store_exec(st, Q_ROLLBACK);
 }
 
-
-int store_file_seen(store *st, const char *path, int64_t size, int64_t mtime, int64_t inode)
-{
-	sqlite3_stmt *s = st->stmt[Q_FILE_SEEN];
-	int rc;
-
-	store_bind_text(s, 1, path);
-	sqlite3_bind_int64(s, 2, size);
-	sqlite3_bind_int64(s, 3, mtime);
-	sqlite3_bind_int64(s, 4, inode);
-	rc = sqlite3_step(s) == SQLITE_ROW;
-	sqlite3_reset(s);
-	return rc;
-}
-
-int store_file_mark(store *st, const char *path, int64_t size, int64_t mtime, int64_t inode,
-		    const char *sha256)
-{
-	sqlite3_stmt *s = st->stmt[Q_FILE_MARK];
-
-	store_bind_text(s, 1, path);
-	sqlite3_bind_int64(s, 2, size);
-	sqlite3_bind_int64(s, 3, mtime);
-	sqlite3_bind_int64(s, 4, inode);
-	store_bind_text(s, 5, sha256);
-	return store_exec(st, Q_FILE_MARK);
-}
 
 static int store_counter_add(store *st, const char *name, long n)
 {
@@ -822,20 +804,3 @@ long store_deviation_count(store *st)
 	return n;
 }
 
-int store_files_each(store *st, store_file_fn fn, void *ctx)
-{
-	sqlite3_stmt *s = store_stmt(st, "SELECT path, size, mtime, inode FROM source_file");
-	int rc = 0, step = SQLITE_DONE;
-
-	if (!s)
-		return -1;
-	while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
-		rc = fn(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
-			sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3));
-	sqlite3_reset(s);
-	if (!rc && step != SQLITE_DONE && step != SQLITE_ROW) {
-		log_error("database: %s", sqlite3_errmsg(st->db));
-		return -1;
-	}
-	return rc;
-}

@@ -35,16 +35,47 @@ char *store_meta_get(store *st, const char *key);
 int store_meta_put(store *st, const char *key, const char *value);
 
 /* ---- ingest side ---- */
-/* Files already read: path + size + mtime + inode, and the file's sha256.
- * Returns 1 when the same file (same identity and hash) was fully read. */
-int store_file_seen(store *st, const char *path, int64_t size, int64_t mtime, int64_t inode);
-int store_file_mark(store *st, const char *path, int64_t size, int64_t mtime, int64_t inode,
-		    const char *sha256);
-/* Every file identity recorded, for callers that check many files at once
- * (one query instead of one per file). */
-typedef int (*store_file_fn)(void *ctx, const char *path, int64_t size, int64_t mtime,
-			     int64_t inode);
-int store_files_each(store *st, store_file_fn fn, void *ctx);
+/* ---- file sources (files.c) ----
+ * A file read whole is recorded with its identity and hash in the
+ * transaction that stores its messages.  A "message" file (one KITH
+ * message, one e-mail) is written once; once it is settled (read whole,
+ * nothing quarantined, not modified just before it was read) it is left
+ * unread with its directory while that directory is unchanged.  A
+ * "document" (an export, an mbox) may be rewritten in place and is looked
+ * at every run. */
+typedef enum { STORE_FILE_DOCUMENT = 0, STORE_FILE_MESSAGE, STORE_FILE_UNKNOWN /* recorded before schema 3 */ } store_file_kind;
+typedef struct {
+	const char *path;          /* borrowed: valid during the callback, or the caller's */
+	int64_t size, mtime_s, mtime_ns, inode;   /* mtime_ns 0: recorded in whole seconds */
+	char sha256[65];           /* of the whole file; "" when not known */
+	store_file_kind kind;
+	int settled;
+} store_file_row;
+typedef int (*store_file_fn)(void *ctx, const store_file_row *row);
+/* Calls fn with the row recorded for path, if any.  fn's non-zero value,
+ * 0, or -1 on a database error. */
+int store_file_get(store *st, const char *path, store_file_fn fn, void *ctx);
+/* The files recorded in directory dir (as the walk names it, no trailing
+ * '/'), in path order; only those not settled when unsettled_only. */
+int store_files_in_dir(store *st, const char *dir, int unsettled_only, store_file_fn fn, void *ctx);
+/* Records row (in directory dir) as read whole.  0 or -1. */
+int store_file_mark(store *st, const char *dir, const store_file_row *row);
+/* Records path as a file of that kind, settled or not. */
+int store_file_set_kind(store *st, const char *path, store_file_kind kind, int settled);
+/* How many files of dir are recorded settled (settled = 1) or not (0); -1 on error. */
+long store_files_count(store *st, const char *dir, int settled);
+/* A directory as it was when it was last listed whole with nothing failing:
+ * while it is so, no entry in it was added, removed or renamed. */
+typedef struct {
+	const char *path;          /* borrowed */
+	int64_t dev, inode, mtime_ns, ctime_ns;
+} store_dir_row;
+/* 1 found (*out filled, out->path = path), 0 not recorded, -1 error. */
+int store_dir_get(store *st, const char *path, store_dir_row *out);
+int store_dir_mark(store *st, const char *parent, const store_dir_row *row);
+int store_dir_forget(store *st, const char *path);
+/* The recorded directories whose parent is parent, in path order. */
+int store_dirs_in(store *st, const char *parent, int (*fn)(void *ctx, const char *path), void *ctx);
 /* Raw messages, unique by sha256.  status is "deviation" or "skipped".
  * Returns 1 when added (*out_id set), 0 when already there (*out_id set to
  * the existing row), -1 on error. */

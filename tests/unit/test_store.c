@@ -216,11 +216,91 @@ static void test_meta_and_file_identity(void **state)
 	v = store_meta_get(st, "rules_dir");
 	assert_string_equal(v, "/srv/rules");
 	free(v);
-	assert_int_equal(store_file_seen(st, "/a", 10, 100, 7), 0);
-	assert_int_equal(store_file_mark(st, "/a", 10, 100, 7, NULL), 0);
-	assert_int_equal(store_file_seen(st, "/a", 10, 100, 7), 1);
-	assert_int_equal(store_file_seen(st, "/a", 11, 100, 7), 0);   /* grew */
-	assert_int_equal(store_file_seen(st, "/a", 10, 101, 7), 0);   /* touched */
+	store_close(st);
+}
+
+static int copy_row(void *ctx, const store_file_row *row)
+{
+	store_file_row *out = ctx;
+
+	*out = *row;
+	out->path = NULL;   /* borrowed: gone after the callback */
+	return 1;
+}
+
+static int count_row(void *ctx, const store_file_row *row)
+{
+	(void)row;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int count_dir(void *ctx, const char *sub)
+{
+	(void)sub;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* A file read whole is found again by path with its identity, hash, kind
+ * and whether it settled; its directory lists it. */
+static void test_file_identity(void **state)
+{
+	store *st = open_new();
+	store_file_row row, got;
+	int n = 0;
+
+	(void)state;
+	memset(&row, 0, sizeof row);
+	row.path = "/in/a.xml";
+	row.size = 10;
+	row.mtime_s = 100;
+	row.mtime_ns = 100000000123;
+	row.inode = 7;
+	memset(row.sha256, 'a', 64);
+	row.kind = STORE_FILE_MESSAGE;
+	memset(&got, 0, sizeof got);
+	assert_int_equal(store_file_get(st, "/in/a.xml", copy_row, &got), 0);   /* not yet */
+	assert_int_equal(store_file_mark(st, "/in", &row), 0);
+	assert_int_equal(store_file_get(st, "/in/a.xml", copy_row, &got), 1);
+	assert_int_equal(got.size, 10);
+	assert_int_equal(got.mtime_ns, 100000000123);
+	assert_int_equal(got.inode, 7);
+	assert_int_equal(got.kind, STORE_FILE_MESSAGE);
+	assert_int_equal(got.settled, 0);
+	assert_string_equal(got.sha256, row.sha256);
+	assert_int_equal(store_files_count(st, "/in", 0), 1);
+	assert_int_equal(store_file_set_kind(st, "/in/a.xml", STORE_FILE_MESSAGE, 1), 0);
+	assert_int_equal(store_files_count(st, "/in", 1), 1);
+	assert_int_equal(store_files_in_dir(st, "/in", 1, count_row, &n), 0);
+	assert_int_equal(n, 0);   /* settled: not among those to look at */
+	assert_int_equal(store_files_in_dir(st, "/in", 0, count_row, &n), 0);
+	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(store_files_in_dir(st, "/other", 0, count_row, &n), 0);
+	assert_int_equal(n, 0);
+	store_close(st);
+}
+
+/* A directory's identity is kept by path and found again; its parent
+ * lists it. */
+static void test_dir_identity(void **state)
+{
+	store *st = open_new();
+	store_dir_row d = { "/in/2024", 1, 2, 3, 4 }, got;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(store_dir_get(st, "/in/2024", &got), 0);
+	assert_int_equal(store_dir_mark(st, "/in", &d), 0);
+	assert_int_equal(store_dir_get(st, "/in/2024", &got), 1);
+	assert_int_equal(got.inode, 2);
+	assert_int_equal(got.mtime_ns, 3);
+	assert_int_equal(got.ctime_ns, 4);
+	assert_int_equal(store_dirs_in(st, "/in", count_dir, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_dir_forget(st, "/in/2024"), 0);
+	assert_int_equal(store_dir_get(st, "/in/2024", &got), 0);
 	store_close(st);
 }
 
@@ -233,6 +313,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deviation_dedupe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_classify_and_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta_and_file_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dir_identity, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
