@@ -19,17 +19,17 @@ static const cli_command commands[] = {
 	  "repository at DIR (default: 'rules' beside the database), seeded from the\n"
 	  "shipped rules and committed through libgit2.  Safe to run again: what exists\n"
 	  "is kept and said so.\n" },
-	{ "ingest", cmd_ingest, "ingest [--jobs N] [--dry-run] [SOURCE...] | ingest --path PATH [--format auto|msghead|avvik-xml|eml|mbox|maildir]",
+	{ "ingest", cmd_ingest, "ingest [--jobs N] [--dry-run] [--rescan] [SOURCE...] | ingest --path PATH [--format auto|msghead|avvik-xml|eml|mbox|maildir]",
 	  "Reads every configured source (or the named ones), or the file or directory\n"
 	  "tree PATH.  Each file is stored in one transaction with its identity, so a\n"
 	  "file already read is not read again.  Messages that cannot be parsed go to\n"
 	  "quarantine with the reason; exit 1 when that happened.\n" },
-	{ "classify", cmd_classify, "classify [--rev REV] [--all]",
+	{ "classify", cmd_classify, "classify [--rev REV] [--all] [--jobs N]",
 	  "Classifies the deviations that have no classification under the rules commit\n"
 	  "REV (default: rules_rev from the config, else HEAD of the rules repository).\n"
 	  "--all re-classifies every deviation under that commit; earlier commits'\n"
 	  "results are kept.  Reports use the commit of the latest classify.\n" },
-	{ "run", cmd_run, "run [--jobs N] [--dry-run]",
+	{ "run", cmd_run, "run [--jobs N] [--dry-run] [--rescan]",
 	  "The nightly job: ingests every configured source, then classifies what is new.\n"
 	  "Exit 0 done; 1 something was quarantined or a source failed; 75 another run\n"
 	  "holds the lock.\n" },
