@@ -650,7 +650,8 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth, const i
 		log_warn("%s: %s", dir, strerror(errno));
 		goto out;
 	}
-	qsort(l.names, l.n, sizeof *l.names, ingest_cmp_names);
+	if (l.n)
+		qsort(l.names, l.n, sizeof *l.names, ingest_cmp_names);
 	maildir = ingest_is_maildir(dir);
 	for (i = 0; i < l.n && !rc; i++) {
 		struct stat st;
