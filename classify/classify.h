@@ -4,6 +4,15 @@
  * organisations are resolved, each record gets one primary category, tags
  * and a direction.  classify/ knows nothing of SQLite or of where a message
  * came from.
+ *
+ * Threads: a loaded rule set is read-only while classifying, so any number
+ * of threads may call classify_record, classify_org_resolve,
+ * classify_explain and the classify_category_* and classify_rules_*
+ * queries at once on one shared const classify_rules * (each call keeps its
+ * own regex match data; the one shared thing written, the log of patterns
+ * that hit a match limit, has a mutex).  Loading and classify_rules_free
+ * must not overlap with any other use of that rule set, and rule sets are
+ * loaded by one thread at a time.  A classify_eval belongs to one thread.
  */
 #ifndef AVVIK_CLASSIFY_H
 #define AVVIK_CLASSIFY_H
@@ -33,7 +42,8 @@ const char *classify_rules_commit(const classify_rules *rules);   /* 40 hex */
 size_t classify_rules_count(const classify_rules *rules);
 
 /* Classifies r.  out must be initialised; the caller clears it.  Always
- * succeeds: without a matching rule the category is "annet". */
+ * succeeds: without a matching rule the category is "annet".  Thread-safe
+ * (see the top); the result depends only on rules and r. */
 void classify_record(const classify_rules *rules, const avvik_record *r, avvik_class *out);
 
 /* Organisation resolution, for the record's parties and for tests.

@@ -9,6 +9,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <pthread.h>
 
 #include "classify/classify.h"
 
@@ -130,8 +131,10 @@ typedef struct {
 	int line, col;
 } classify_example;
 
-/* Patterns that have hit a match limit (logged once each). */
+/* Patterns that have hit a match limit (logged once each).  Written while
+ * matching, possibly by several threads at once: only under mu. */
 struct classify_limit_log {
+	pthread_mutex_t mu;
 	const pcre2_code **v;
 	size_t n;
 };
@@ -165,10 +168,14 @@ struct classify_rules {
 	size_t n_rules;
 	char **file_names;              /* rule files, for messages (owned) */
 	size_t n_file_names;
-	int jit;                        /* the patterns were JIT-compiled */
-	pcre2_match_context *mctx;      /* the match limits every regex runs under */
+	int jit;                        /* the patterns were JIT-compiled (at load, never later) */
+	/* The match limits every regex runs under.  Shared by every thread
+	 * that classifies, so it is set up at load and only read after; it
+	 * has no JIT stack assigned (a shared one would not be thread-safe). */
+	pcre2_match_context *mctx;
 	/* Patterns that hit a limit, so each is logged once.  A pointer, so
-	 * matching through a const rule set may still record them. */
+	 * matching through a const rule set may still record them; the only
+	 * state matching writes (under its mutex). */
 	struct classify_limit_log *limit_log;
 };
 
@@ -178,12 +185,17 @@ size_t classify_matching(const classify_rules *rules, const avvik_record *r, siz
 void classify_example_record(const classify_example *e, avvik_record *rec);
 
 /* ---- switches and counters for tests and benchmarks (match.c) ---- */
+/* Process-wide.  Set the switches before classifying starts (a change while
+ * other threads classify is safe but takes effect at no defined point);
+ * the counters sum every thread's work (relaxed atomics). */
 /* JIT compilation of patterns loaded from now on (default on). */
 void classify_set_jit(int on);
 int classify_get_jit(void);
-/* The literal prefilter (default on). */
+/* The literal prefilter (default on).  It never changes a result, only
+ * how many regexes run. */
 void classify_set_prefilter(int on);
-/* Regex executions since start (pcre2_match calls by the matcher). */
+/* Regex executions since start (pcre2_match calls by the matcher), added
+ * once per classified record. */
 unsigned long classify_regex_execs(void);
 /* Regex runs stopped by a match limit since start (each counted as no match). */
 unsigned long classify_regex_limit_hits(void);
@@ -195,7 +207,8 @@ unsigned long classify_regex_limit_hits(void);
 #define CLASSIFY_HEAP_LIMIT 65536u      /* KiB of backtracking memory (interpreter) */
 /* pcre2_match under rules' limits.  A limit or other run-time error counts
  * as no match (PCRE2_ERROR_NOMATCH) and is logged once per pattern, naming
- * the rule (NULL: a fastlege pattern of orgs.yaml). */
+ * the rule (NULL: a fastlege pattern of orgs.yaml).  md must belong to the
+ * calling thread (PCRE2 match data is never shared). */
 int classify_pcre_match(const classify_rules *rules, const pcre2_code *code, const sbuf *subject, size_t off,
 			uint32_t opts, pcre2_match_data *md, const classify_rule *rule);
 /* The literals extracted from a pattern (lower-cased); 0 when none can be

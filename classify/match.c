@@ -6,6 +6,7 @@
  */
 #include "classify/classify_int.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,35 +14,58 @@
 #define MAX_HITS 16
 #define TRI_BITS 4096   /* bits of the trigram filter of one field */
 
-static int classify_jit_on = 1;
-static int classify_prefilter_on = 1;
-static unsigned long classify_n_regex;
-static unsigned long classify_n_limit;
+/* Switches and counters shared by every thread that classifies.  Relaxed
+ * atomics: the counters are statistics (no other memory is ordered by
+ * them), and the switches are meant to be set before classifying starts;
+ * atomic only so that a switch flipped meanwhile is not a data race. */
+static atomic_int classify_jit_on = 1;
+static atomic_int classify_prefilter_on = 1;
+static atomic_ulong classify_n_regex;
+static atomic_ulong classify_n_limit;
 
-void classify_set_jit(int on) { classify_jit_on = on; }
-int classify_get_jit(void) { return classify_jit_on; }
-void classify_set_prefilter(int on) { classify_prefilter_on = on; }
-unsigned long classify_regex_execs(void) { return classify_n_regex; }
-unsigned long classify_regex_limit_hits(void) { return classify_n_limit; }
+#define RELAXED memory_order_relaxed
+void classify_set_jit(int on) { atomic_store_explicit(&classify_jit_on, on, RELAXED); }
+int classify_get_jit(void) { return atomic_load_explicit(&classify_jit_on, RELAXED); }
+void classify_set_prefilter(int on) { atomic_store_explicit(&classify_prefilter_on, on, RELAXED); }
+unsigned long classify_regex_execs(void) { return atomic_load_explicit(&classify_n_regex, RELAXED); }
+unsigned long classify_regex_limit_hits(void) { return atomic_load_explicit(&classify_n_limit, RELAXED); }
+
+/* Notes code in rules' limit log; 1 when it was not there yet (so the
+ * caller logs it).  The log is the one thing matching writes in a shared
+ * rule set: under its mutex, so "once per pattern" holds across threads. */
+static int classify_limit_log_add(const classify_rules *rules, const pcre2_code *code)
+{
+	struct classify_limit_log *lg = rules->limit_log;
+	size_t i;
+	int added = 1;
+
+	pthread_mutex_lock(&lg->mu);
+	for (i = 0; i < lg->n && added; i++)
+		if (lg->v[i] == code)
+			added = 0;
+	if (added) {
+		lg->v = xrealloc(lg->v, (lg->n + 1) * sizeof *lg->v);
+		lg->v[lg->n++] = code;
+	}
+	pthread_mutex_unlock(&lg->mu);
+	return added;
+}
 
 int classify_pcre_match(const classify_rules *rules, const pcre2_code *code, const sbuf *subject, size_t off,
 			uint32_t opts, pcre2_match_data *md, const classify_rule *rule)
 {
-	struct classify_limit_log *lg = rules->limit_log;
+	/* md is the caller's own; rules->mctx (the limits, no JIT stack: each
+	 * thread's JIT runs on its own machine stack) is only read */
 	int rc = pcre2_match(code, (PCRE2_SPTR)subject->buf, subject->len, off, opts, md, rules->mctx);
 	PCRE2_UCHAR msg[128];
-	size_t i;
 
 	if (rc >= 0 || rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL)
 		return rc;
 	/* a match limit (or JIT stack, heap) hit: the rule set must not stop
 	 * a run, so this counts as no match; one line per pattern is enough */
-	classify_n_limit++;
-	for (i = 0; i < lg->n; i++)
-		if (lg->v[i] == code)
-			return PCRE2_ERROR_NOMATCH;
-	lg->v = xrealloc(lg->v, (lg->n + 1) * sizeof *lg->v);
-	lg->v[lg->n++] = code;
+	atomic_fetch_add_explicit(&classify_n_limit, 1, RELAXED);
+	if (!classify_limit_log_add(rules, code))
+		return PCRE2_ERROR_NOMATCH;
 	pcre2_get_error_message(rc, msg, sizeof msg);
 	if (rule)
 		log_warn("%s:%d: rule '%s': a pattern stopped on a %zu-byte text (%s); counted as not "
@@ -66,7 +90,8 @@ typedef struct {
 	const char *reporter_org, *concerned_org;
 	char *label_folded;              /* the sender's label, folded */
 	char *src_folded[3];             /* source, channel, system (ext_id prefix), folded */
-	pcre2_match_data *md;
+	pcre2_match_data *md;            /* this call's own: match data is never shared */
+	unsigned long n_regex;           /* regex runs, added to the global count at the end */
 	const classify_rules *rules;
 	const classify_rule *rule;       /* the rule being evaluated, for messages */
 } classify_ctx;
@@ -125,7 +150,7 @@ static int classify_may_match(classify_ctx *c, const classify_re *re, int bit)
 	const sbuf *low;
 	size_t i;
 
-	if (!classify_prefilter_on || !re->n_lits)
+	if (!atomic_load_explicit(&classify_prefilter_on, RELAXED) || !re->n_lits)
 		return 1;
 	low = classify_low(c, bit);
 	for (i = 0; i < re->n_lits; i++) {
@@ -145,7 +170,7 @@ static int classify_may_match(classify_ctx *c, const classify_re *re, int bit)
 
 static int classify_exec(classify_ctx *ctx, const classify_re *re, const sbuf *f, size_t off)
 {
-	classify_n_regex++;
+	ctx->n_regex++;
 	return classify_pcre_match(ctx->rules, re->code, f, off, PCRE2_NO_UTF_CHECK, ctx->md, ctx->rule);
 }
 
@@ -726,6 +751,9 @@ static void classify_run(const classify_rules *rules, const avvik_record *r, avv
 	}
 
 	pcre2_match_data_free(ctx.md);
+	/* one atomic add per record, not per regex run: threads classifying
+	 * side by side do not fight over the counter's cache line */
+	atomic_fetch_add_explicit(&classify_n_regex, ctx.n_regex, RELAXED);
 	for (k = 0; k < CF__N; k++) {
 		sbuf_release(&ctx.f[k]);
 		if (ctx.low_done[k])

@@ -462,7 +462,8 @@ static const struct {
 static classify_cond *classify_parse_cond(const char *file, const cy_node *n, int depth, sbuf *err);
 
 /* The rule set being built, for checks that need the registry (org ids).
- * Loading is single-threaded and never re-entered. */
+ * Loading is never re-entered, and not done by two threads at once
+ * (classify.h); classifying never reads this. */
 static const classify_rules *r_cur;
 
 /* near/negated's 'within': a number of words 0..max (NULL: keep *out). */
@@ -1092,6 +1093,7 @@ int classify_rules_build(classify_rules **out, const char *commit, classify_file
 	*out = NULL;
 	snprintf(r->commit, sizeof r->commit, "%s", commit);
 	r->limit_log = xcalloc(1, sizeof *r->limit_log);
+	pthread_mutex_init(&r->limit_log->mu, NULL);
 	if (!(r->mctx = pcre2_match_context_create(NULL))) {
 		sbuf_addf(err, "categories.yaml:1:1: cannot allocate a regex match context");
 		goto out;
@@ -1167,8 +1169,10 @@ void classify_rules_free(classify_rules *r)
 	free(r->rules);
 	classify_strv_free(r->file_names, r->n_file_names);
 	pcre2_match_context_free(r->mctx);
-	if (r->limit_log)
+	if (r->limit_log) {
+		pthread_mutex_destroy(&r->limit_log->mu);
 		free(r->limit_log->v);
+	}
 	free(r->limit_log);
 	free(r);
 }
