@@ -309,6 +309,7 @@ int pipeline_classify(store *st, const char *rules_dir, const char *rev, int all
 	classify_rules *rules = NULL;
 	pipeline_classify_run cr;
 	const char *only_new;
+	int complete = 0;
 
 	*n_out = 0;
 	*commit_out = NULL;
@@ -321,7 +322,9 @@ int pipeline_classify(store *st, const char *rules_dir, const char *rev, int all
 	if (store_begin(st))
 		goto db_fail;
 	/* Nothing new under this commit (the nightly case): no scan at all. */
-	if (!all && store_class_count(st, classify_rules_commit(rules)) == store_deviation_count(st))
+	if (!all && (complete = store_class_complete(st, classify_rules_commit(rules))) < 0)
+		goto db_fail;
+	if (!all && complete)
 		;
 	else if (jobs > 1 ? pipeline_classify_parallel(&cr, only_new, jobs) :
 		 store_deviations_each(st, only_new, pipeline_classify_one, &cr))

@@ -664,6 +664,22 @@ long store_class_count(store *st, const char *commit)
 	return n;
 }
 
+int store_class_complete(store *st, const char *commit)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT NOT EXISTS (SELECT 1 FROM deviation) OR EXISTS"
+				     " (SELECT 1 FROM classification WHERE rules_commit = ?1 AND"
+				     "  deviation_id = (SELECT max(id) FROM deviation))");
+	int rc = -1;
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, commit);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		rc = sqlite3_column_int(s, 0) != 0;
+	sqlite3_reset(s);
+	return rc;
+}
+
 int store_totals_get(store *st, store_totals *out)
 {
 	sqlite3_stmt *s = st->stmt[Q_TOTALS];

@@ -103,6 +103,11 @@ int store_class_run_put(store *st, const char *commit, long n_classified);
 char *store_current_commit(store *st);
 /* Number of classifications stored under commit, and of deviations. */
 long store_class_count(store *st, const char *commit);
+/* 1 when every deviation is classified under commit, 0 when not, -1 on
+ * error.  A lookup, not a count: classification goes in id order and
+ * deviations are never deleted, so the ids classified under a commit are
+ * a prefix of all ids, and the newest tells. */
+int store_class_complete(store *st, const char *commit);
 long store_deviation_count(store *st);
 
 /* ---- report side ---- */

@@ -178,6 +178,7 @@ static void test_classify_and_count(void **state)
 	}
 	assert_int_equal(store_commit(st), 0);
 	assert_null(store_current_commit(st));
+	assert_int_equal(store_class_complete(st, "c1"), 0);
 	assert_int_equal(store_begin(st), 0);
 	assert_int_equal(store_deviations_each(st, "c1", classify_all, st), 0);
 	assert_int_equal(store_class_run_put(st, "c1", 5), 0);
@@ -186,6 +187,8 @@ static void test_classify_and_count(void **state)
 	assert_string_equal(commit, "c1");
 	free(commit);
 	assert_int_equal(store_class_count(st, "c1"), 5);
+	assert_int_equal(store_class_complete(st, "c1"), 1);
+	assert_int_equal(store_class_complete(st, "c2"), 0);
 	/* nothing left unclassified under c1 */
 	assert_int_equal(store_deviations_each(st, "c1", classify_all, st), 0);
 	assert_int_equal(period_parse("2023", &y2023, &err), 0);
