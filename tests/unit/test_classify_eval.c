@@ -84,19 +84,6 @@ static int free_set(void **state)
 	return 0;
 }
 
-static classify_rules *load_shipped(void)
-{
-	classify_rules *r = NULL;
-	sbuf dir = SBUF_INIT, err = SBUF_INIT;
-
-	sbuf_addf(&dir, "%s/rules", src_dir());
-	if (classify_rules_load_dir(&r, dir.buf, &err))
-		fail_msg("shipped rules: %s", err.buf);
-	sbuf_release(&dir);
-	sbuf_release(&err);
-	return r;
-}
-
 static void classify_row(const classify_rules *r, const eval_row *row, avvik_class *c)
 {
 	avvik_record rec;
@@ -112,7 +99,7 @@ static void classify_row(const classify_rules *r, const eval_row *row, avvik_cla
 
 static void test_eval_set(void **state)
 {
-	classify_rules *r = load_shipped();
+	classify_rules *r = rules_shipped();
 	classify_eval *e = classify_eval_new(r);
 	size_t i;
 	int verbose = getenv("AVVIK_EVAL_VERBOSE") != NULL;
@@ -150,9 +137,9 @@ static void test_jit_and_prefilter_agree(void **state)
 
 	(void)state;
 	classify_set_jit(1);
-	jit = load_shipped();
+	jit = rules_shipped();
 	classify_set_jit(0);
-	interp = load_shipped();
+	interp = rules_shipped();
 	classify_set_jit(1);
 	assert_int_equal(jit->jit, 1);
 	assert_int_equal(interp->jit, 0);

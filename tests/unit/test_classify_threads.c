@@ -100,19 +100,6 @@ static int load_eval_rows(void)
 	return 0;
 }
 
-static classify_rules *load_shipped(void)
-{
-	classify_rules *r = NULL;
-	sbuf dir = SBUF_INIT, err = SBUF_INIT;
-
-	sbuf_addf(&dir, "%s/rules", src_dir());
-	if (classify_rules_load_dir(&r, dir.buf, &err))
-		fail_msg("shipped rules: %s", err.buf);
-	sbuf_release(&dir);
-	sbuf_release(&err);
-	return r;
-}
-
 static int setup(void **state)
 {
 	classify_rules *r;
@@ -122,7 +109,7 @@ static int setup(void **state)
 	if (load_eval_rows())
 		return -1;
 	/* and the example of every rule, so every rule fires somewhere */
-	r = load_shipped();
+	r = rules_shipped();
 	for (i = 0; i < r->n_rules; i++)
 		for (j = 0; j < r->rules[i].n_examples; j++)
 			classify_example_record(&r->rules[i].examples[j], new_record());
@@ -245,7 +232,7 @@ static void threads_agree(int jit)
 	const int rounds = 5;
 
 	classify_set_jit(jit);
-	r = load_shipped();
+	r = rules_shipped();
 	classify_set_jit(1);
 	assert_int_equal(r->jit, jit);
 

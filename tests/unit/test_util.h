@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "classify/classify.h"
 #include "ingest/ingest.h"
 
 /* ---- where things are ---- */
@@ -38,6 +39,21 @@ static inline const char *fixture(const char *rel)
 
 	snprintf(path, sizeof path, "%s/fixtures/%s", src_dir(), rel);
 	return path;
+}
+
+/* The shipped rules ($AVVIK_SRC/rules), loaded from disk; fails the test
+ * when they do not load.  Caller frees (classify_rules_free). */
+static inline classify_rules *rules_shipped(void)
+{
+	classify_rules *r = NULL;
+	sbuf dir = SBUF_INIT, err = SBUF_INIT;
+
+	sbuf_addf(&dir, "%s/rules", src_dir());
+	if (classify_rules_load_dir(&r, dir.buf, &err))
+		fail_msg("shipped rules: %s", err.buf);
+	sbuf_release(&dir);
+	sbuf_release(&err);
+	return r;
 }
 
 /* ---- an ingest sink that keeps everything it is given ---- */
