@@ -46,7 +46,7 @@ typedef struct {
 	char *rules_rev;
 	char *key_file;
 	log_level log_lvl;
-	int jobs;             /* parsing threads for ingest and run (default 1) */
+	int jobs;             /* worker threads for ingest, classify and run (default 1) */
 	cli_source *sources;
 	size_t n_sources;
 } cli_config;
@@ -103,18 +103,22 @@ typedef struct {
 typedef struct {
 	const unsigned char *key;   /* the pseudonym key */
 	size_t key_len;
-	int jobs;                   /* parsing threads (1 = this thread only) */
+	int jobs;                   /* worker threads (1 = this thread only) */
 	int rescan;                 /* stat every file: trust no directory's mtime */
 } pipeline_opts;
 
-/* Ingests one source (a configured one or an ad-hoc --path), one
- * transaction per file or message, the source's cursor (file identity,
- * IMAP UID, HTTP ETag/since) advanced in the same transaction.  With
- * jobs > 1, a dir source's files are parsed by that many worker threads
- * into a bounded queue; this thread stays the one writer.  0, or -1 when
- * the database failed (source failures are in out->failed). */
-int pipeline_ingest_source(store *st, const cli_source *src, const pipeline_opts *o,
-			   pipeline_counts *out);
+/* Ingests srcs in their order, one transaction per file or message, the
+ * source's cursor (file identity, IMAP UID, HTTP ETag/since) advanced in
+ * the same transaction, and calls done for each source as soon as it is
+ * stored, in that order, with its counts.  This thread is the one writer.
+ * With o->jobs > 1 a dir source's files are parsed by jobs worker threads,
+ * and up to jobs remote sources are fetched ahead by threads of their own,
+ * each through a bounded queue.  0, or -1 when the database failed (after
+ * done was called for the source it failed in); source failures are in
+ * the counts. */
+typedef void (*pipeline_source_done)(void *ctx, const cli_source *src, const pipeline_counts *c);
+int pipeline_ingest_sources(store *st, const cli_source *const *srcs, size_t n,
+			    const pipeline_opts *o, pipeline_source_done done, void *ctx);
 /* Classifies under rules_rev of rules_dir what has no classification yet
  * under that commit (all when all != 0), in jobs threads.  Prints
  * nothing; *n_out and *commit_out (caller frees) say what was done.

@@ -16,16 +16,38 @@ static void ingest_print(const char *name, const pipeline_counts *c)
 	       c->quarantined, c->failed ? ", FAILED" : "");
 }
 
+/* What the sources' lines add up to. */
+typedef struct {
+	pipeline_counts total;
+	long failed;
+	int rc;
+} ingest_tally;
+
+/* Called in the configured order, as each source is done. */
+static void ingest_source_done(void *ctx, const cli_source *src, const pipeline_counts *c)
+{
+	ingest_tally *t = ctx;
+
+	ingest_print(src->name, c);
+	t->total.files += c->files;
+	t->total.files_unchanged += c->files_unchanged;
+	t->total.new_deviations += c->new_deviations;
+	t->total.duplicates += c->duplicates;
+	t->total.skipped += c->skipped;
+	t->total.quarantined += c->quarantined;
+	t->failed += c->failed;
+	if (c->failed || c->quarantined)
+		t->rc = EXIT_PARTIAL;
+}
+
 /* Ingests the given sources; returns the exit code.  One line per source,
  * and a total when there are several. */
 static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, size_t n, int rescan)
 {
 	unsigned char key[64];
-	size_t key_len = sizeof key, i;
+	size_t key_len = sizeof key;
 	pipeline_opts o;
-	pipeline_counts total;
-	long failed = 0;
-	int rc = EXIT_DONE;
+	ingest_tally t;
 
 	if (cli_key_load(cfg->key_file, key, &key_len))
 		return EXIT_USAGE;
@@ -33,30 +55,17 @@ static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, s
 	o.key_len = key_len;
 	o.jobs = cfg->jobs;
 	o.rescan = rescan;
-	memset(&total, 0, sizeof total);
-	for (i = 0; i < n; i++) {
-		pipeline_counts c;
-		if (pipeline_ingest_source(st, srcs[i], &o, &c)) {
-			ingest_print(srcs[i]->name, &c);
-			return EXIT_FATAL;
-		}
-		ingest_print(srcs[i]->name, &c);
-		total.files += c.files;
-		total.files_unchanged += c.files_unchanged;
-		total.new_deviations += c.new_deviations;
-		total.duplicates += c.duplicates;
-		total.skipped += c.skipped;
-		total.quarantined += c.quarantined;
-		failed += c.failed;
-		if (c.failed || c.quarantined)
-			rc = EXIT_PARTIAL;
-	}
+	memset(&t, 0, sizeof t);
+	t.rc = EXIT_DONE;
+	if (pipeline_ingest_sources(st, srcs, n, &o, ingest_source_done, &t))
+		return EXIT_FATAL;
 	if (n > 1)
 		printf("total: %ld files (%ld unchanged), %ld new, %ld duplicates, %ld skipped, "
-		       "%ld quarantined, %ld of %zu sources failed%s\n", total.files, total.files_unchanged,
-		       total.new_deviations, total.duplicates, total.skipped, total.quarantined, failed, n,
+		       "%ld quarantined, %ld of %zu sources failed%s\n", t.total.files,
+		       t.total.files_unchanged, t.total.new_deviations, t.total.duplicates,
+		       t.total.skipped, t.total.quarantined, t.failed, n,
 		       store_is_dry_run(st) ? " (dry run: nothing committed)" : "");
-	return rc;
+	return t.rc;
 }
 
 static int writer_open(cli_config *cfg, store **st, int *lock);

@@ -4,7 +4,8 @@
  * message together with the source's cursor (pipeline_files.c,
  * pipeline_remote.c); stored deviations are classified by classify/ and
  * the results written back (pipeline_classify.c).  Here: the sink that
- * stores each item, the counting and the progress line.
+ * stores each item, the counting, the progress line, and the order in
+ * which sources are read (remote ones fetched ahead with jobs > 1).
  */
 #include "cli/pipeline_int.h"
 
@@ -98,7 +99,8 @@ int pipeline_sink(void *ctx, const ingest_item *it)
 
 
 /* Progress on a terminal: one line per source, redrawn at most five times
- * a second; nothing when stderr is not a terminal or with -q. */
+ * a second; nothing when stderr is not a terminal or with -q.  Only the
+ * writer draws it (fetch threads only log, which wipes it first). */
 static struct {
 	const char *source;
 	struct timespec start, last;
@@ -158,11 +160,18 @@ void pipeline_counts_add(pipeline_counts *t, const pipeline_counts *f)
 	progress_show(t, 0);
 }
 
-int pipeline_ingest_source(store *st, const cli_source *src, const pipeline_opts *o,
-			   pipeline_counts *out)
+static int pipeline_is_remote(const cli_source *src)
+{
+	return src->type == SOURCE_IMAP || src->type == SOURCE_HTTP;
+}
+
+/* One source; r, when given, is its remote fetcher, already fetching. */
+static int pipeline_ingest_one(store *st, const cli_source *src, const pipeline_opts *o,
+			       pipeline_remote *r, pipeline_counts *out)
 {
 	ingest_run run;
 	ingest_ctx ictx;
+	pipeline_remote *own = NULL;
 	int rc;
 
 	memset(out, 0, sizeof *out);
@@ -176,13 +185,60 @@ int pipeline_ingest_source(store *st, const cli_source *src, const pipeline_opts
 	ictx.sink = pipeline_sink;
 	ictx.sink_ctx = &run;
 	progress_start(src->name);
-	if (src->type == SOURCE_IMAP)
-		rc = pipeline_imap(&run, &ictx, out);
-	else if (src->type == SOURCE_HTTP)
-		rc = pipeline_http(&run, &ictx, out);
-	else
+	if (pipeline_is_remote(src)) {
+		if (!r)
+			r = own = pipeline_remote_new(st, src);
+		rc = pipeline_remote_store(&run, &ictx, r, out);
+		pipeline_remote_free(own);
+	} else {
 		rc = pipeline_files(&run, &ictx, o, out);
+	}
 	progress_show(out, 1);
 	sbuf_release(&run.whole_doc_error);
+	return rc;
+}
+
+/* Remote sources fetched ahead: at most jobs at a time, started in the
+ * order the writer stores them, so the one it waits for is always among
+ * them; a source named twice is fetched ahead only the first time (the
+ * second reads the cursor the first leaves). */
+int pipeline_ingest_sources(store *st, const cli_source *const *srcs, size_t n,
+			    const pipeline_opts *o, pipeline_source_done done, void *ctx)
+{
+	pipeline_remote **ahead = xcalloc(n ? n : 1, sizeof *ahead);
+	char *fetch_ahead = xcalloc(n ? n : 1, 1);
+	size_t i, j, next = 0;
+	int running = 0, rc = 0;
+
+	for (i = 0; i < n && o->jobs > 1; i++) {
+		fetch_ahead[i] = (char)pipeline_is_remote(srcs[i]);
+		for (j = 0; j < i && fetch_ahead[i]; j++)
+			if (srcs[j] == srcs[i] || !strcmp(srcs[j]->name, srcs[i]->name))
+				fetch_ahead[i] = 0;
+	}
+	for (i = 0; i < n && !rc; i++) {
+		pipeline_counts c;
+
+		/* the cursors are read here, in the writer's thread */
+		for (; next < n && running < o->jobs; next++) {
+			if (!fetch_ahead[next])
+				continue;
+			ahead[next] = pipeline_remote_new(st, srcs[next]);
+			pipeline_remote_start(ahead[next]);
+			running++;
+		}
+		rc = pipeline_ingest_one(st, srcs[i], o, ahead[i], &c);
+		if (ahead[i]) {
+			pipeline_remote_free(ahead[i]);
+			ahead[i] = NULL;
+			running--;
+		}
+		done(ctx, srcs[i], &c);
+	}
+	/* after a database failure: the fetchers still going are stopped */
+	for (i = 0; i < n; i++)
+		pipeline_remote_free(ahead[i]);
+	free(ahead);
+	free(fetch_ahead);
 	return rc;
 }

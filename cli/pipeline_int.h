@@ -2,7 +2,8 @@
  * pipeline_int.h - what the parts of the pipeline share: the sink that
  * stores what ingest/ hands over, and the counting.  pipeline.c dispatches
  * a source to pipeline_files.c (dir, maildir, mbox) or pipeline_remote.c
- * (IMAP, HTTP); pipeline_classify.c classifies what is stored.
+ * (IMAP, HTTP); pipeline_classify.c classifies what is stored.  Everything
+ * that touches the store runs in one thread, the writer.
  */
 #ifndef AVVIK_PIPELINE_INT_H
 #define AVVIK_PIPELINE_INT_H
@@ -32,7 +33,25 @@ void pipeline_counts_add(pipeline_counts *t, const pipeline_counts *f);
  * or -1 when the database failed (run->db_failed). */
 int pipeline_files(ingest_run *run, ingest_ctx *ictx, const pipeline_opts *o,
 		   pipeline_counts *out);
-int pipeline_imap(ingest_run *run, ingest_ctx *ictx, pipeline_counts *out);
-int pipeline_http(ingest_run *run, ingest_ctx *ictx, pipeline_counts *out);
+
+/* ---- remote sources (pipeline_remote.c) ----
+ * An IMAP or HTTP source is read by a fetcher that hands the writer units
+ * (a message with its UID; a page with its documents and the cursor after
+ * it), each stored in one transaction with the source's cursor.  Without a
+ * thread the writer calls the fetcher for one unit at a time; with one, the
+ * fetcher runs ahead of the writer by at most a bounded queue and does the
+ * IMAP after-actions once the writer has committed the message. */
+typedef struct pipeline_remote pipeline_remote;
+
+/* Prepares to fetch src (IMAP or HTTP), in the writer's thread: its secret
+ * and its cursor are read here.  A source that cannot be prepared hands
+ * over its error as its first unit. */
+pipeline_remote *pipeline_remote_new(store *st, const cli_source *src);
+/* Lets r fetch ahead in a thread of its own (else the writer fetches). */
+void pipeline_remote_start(pipeline_remote *r);
+/* The writer's side: stores r's units as they come. */
+int pipeline_remote_store(ingest_run *run, ingest_ctx *ictx, pipeline_remote *r, pipeline_counts *out);
+/* Stops fetching (when still going), waits for the thread, frees. */
+void pipeline_remote_free(pipeline_remote *r);
 
 #endif

@@ -135,7 +135,6 @@ static void http_url(const ingest_http_req *req, const char *url, sbuf *out)
 int ingest_http_get(const ingest_http_req *req, const char *url, int conditional,
 		    ingest_http_resp *out, sbuf *err)
 {
-	static int curl_ready;
 	CURL *h;
 	struct curl_slist *hdrs = NULL;
 	char errbuf[CURL_ERROR_SIZE];
@@ -145,11 +144,7 @@ int ingest_http_get(const ingest_http_req *req, const char *url, int conditional
 	int attempt, tries = req->retries > 0 ? req->retries + 1 : 1;
 	long delay = req->retry_delay_ms > 0 ? req->retry_delay_ms : 500;
 
-	if (!curl_ready) {
-		/* once, before any thread could call it: the caller's main thread */
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		curl_ready = 1;
-	}
+	ingest_curl_init();
 	ingest_http_resp_clear(out);
 	http_url(req, url, &full);
 	h = curl_easy_init();

@@ -34,19 +34,6 @@ struct ingest_imap {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-static pthread_once_t ingest_curl_once = PTHREAD_ONCE_INIT;
-
-static void ingest_curl_cleanup(void)
-{
-	curl_global_cleanup();
-}
-
-static void ingest_curl_start(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	atexit(ingest_curl_cleanup);
-}
-
 /* ---- the password ---- */
 
 int ingest_secret_read(const char *file, const char *env, sbuf *out, sbuf *err)
@@ -137,7 +124,7 @@ int ingest_imap_open(ingest_imap **out, const ingest_imap_opts *o, sbuf *err)
 	int tls_implicit;
 
 	*out = NULL;
-	pthread_once(&ingest_curl_once, ingest_curl_start);
+	ingest_curl_init();
 	u = curl_url();
 	if (!u || curl_url_set(u, CURLUPART_URL, o->url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||

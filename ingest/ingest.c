@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -733,8 +734,27 @@ int ingest_walk(const char *path, int (*fn)(void *ctx, const char *file), void *
 	return ingest_walk_tree(path, &w);
 }
 
+static pthread_once_t ingest_curl_once = PTHREAD_ONCE_INIT;
+
+static void ingest_curl_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+static void ingest_curl_start(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	atexit(ingest_curl_cleanup);
+}
+
+void ingest_curl_init(void)
+{
+	/* once, whichever thread comes first: fetch threads start together */
+	pthread_once(&ingest_curl_once, ingest_curl_start);
+}
+
 void ingest_global_init(void)
 {
 	xmlInitParser();
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	ingest_curl_init();
 }

@@ -26,6 +26,9 @@ size_t ingest_max_file_size(const ingest_ctx *ctx);
 
 /* libxml2 parser options for every parse: no network, no entity
  * substitution, no DTD loading, no XML_PARSE_HUGE. */
+/* libcurl's global setup, once per process, from any thread. */
+void ingest_curl_init(void);
+
 int ingest_xml_options(void);
 
 /* Result of a streaming check of a document (SAX, builds no tree). */
