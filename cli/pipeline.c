@@ -151,6 +151,84 @@ static void progress_show(const pipeline_counts *c, int final)
 	fflush(stderr);
 }
 
+/* ---- batches: parsed elsewhere, stored here ---- */
+
+struct pipeline_batch_item {
+	ingest_item_kind kind;
+	avvik_record rec;
+	char *raw;
+	size_t raw_len;
+	char sha[65];
+	char *reason;
+	long line;
+	char *parent;
+};
+
+int pipeline_batch_sink(void *ctx, const ingest_item *it)
+{
+	pipeline_batch *b = ctx;
+	pipeline_batch_item *bi;
+
+	if (b->n == b->alloc) {
+		b->alloc = b->alloc ? 2 * b->alloc : 8;
+		b->items = xrealloc(b->items, b->alloc * sizeof *b->items);
+	}
+	bi = &b->items[b->n++];
+	memset(bi, 0, sizeof *bi);
+	bi->kind = it->kind;
+	avvik_record_init(&bi->rec);
+	if (it->record) {
+		/* the sink may take the record's fields (ingest.h) */
+		bi->rec = *it->record;
+		avvik_record_init(it->record);
+	}
+	bi->raw = xmalloc(it->raw_len + 1);
+	memcpy(bi->raw, it->raw ? it->raw : "", it->raw_len);
+	bi->raw_len = it->raw_len;
+	memcpy(bi->sha, it->raw_sha256, sizeof bi->sha);
+	bi->reason = xstrdup(it->reason);
+	bi->line = it->line;
+	bi->parent = xstrdup(it->parent_sha256);
+	/* the raw bytes, and about as much again for the record's fields */
+	b->bytes += 2 * it->raw_len + sizeof *bi;
+	return 0;
+}
+
+void pipeline_batch_replay(ingest_run *run, const pipeline_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n && !run->db_failed; i++) {
+		pipeline_batch_item *bi = &b->items[i];
+		ingest_item it;
+
+		memset(&it, 0, sizeof it);
+		it.kind = bi->kind;
+		it.record = &bi->rec;
+		it.raw = bi->raw;
+		it.raw_len = bi->raw_len;
+		memcpy(it.raw_sha256, bi->sha, sizeof it.raw_sha256);
+		it.reason = bi->reason;
+		it.line = bi->line;
+		it.parent_sha256 = bi->parent;
+		pipeline_sink(run, &it);
+	}
+}
+
+void pipeline_batch_clear(pipeline_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		avvik_record_clear(&b->items[i].rec);
+		free(b->items[i].raw);
+		free(b->items[i].reason);
+		free(b->items[i].parent);
+	}
+	free(b->items);
+	memset(b, 0, sizeof *b);
+}
+
 void pipeline_counts_add(pipeline_counts *t, const pipeline_counts *f)
 {
 	t->new_deviations += f->new_deviations;
@@ -187,8 +265,8 @@ static int pipeline_ingest_one(store *st, const cli_source *src, const pipeline_
 	progress_start(src->name);
 	if (pipeline_is_remote(src)) {
 		if (!r)
-			r = own = pipeline_remote_new(st, src);
-		rc = pipeline_remote_store(&run, &ictx, r, out);
+			r = own = pipeline_remote_new(st, src, o);
+		rc = pipeline_remote_store(&run, r, out);
 		pipeline_remote_free(own);
 	} else {
 		rc = pipeline_files(&run, &ictx, o, out);
@@ -223,7 +301,7 @@ int pipeline_ingest_sources(store *st, const cli_source *const *srcs, size_t n,
 		for (; next < n && running < o->jobs; next++) {
 			if (!fetch_ahead[next])
 				continue;
-			ahead[next] = pipeline_remote_new(st, srcs[next]);
+			ahead[next] = pipeline_remote_new(st, srcs[next], o);
 			pipeline_remote_start(ahead[next]);
 			running++;
 		}

@@ -503,25 +503,13 @@ out:
 /* ---- jobs > 1: workers parse into batches, the writer stores them ---- */
 
 typedef struct {
-	ingest_item_kind kind;
-	avvik_record rec;
-	char *raw;
-	size_t raw_len;
-	char sha[65];
-	char *reason;
-	long line;
-	char *parent;
-} parsed_item;
-
-typedef struct {
 	char *path;
 	files_dir *dir;
 	off_t size;
 	int rc, err;            /* ingest_file_read's result and errno */
 	int deferred;           /* too large: the writer parses it */
 	ingest_file_info info;
-	parsed_item *items;
-	size_t n, alloc;
+	pipeline_batch batch;
 } parsed_file;
 
 /* Two bounded rings: files to parse, and parsed files to store. */
@@ -536,45 +524,9 @@ struct files_queue {
 	ingest_format format;
 };
 
-static int files_collect_sink(void *ctx, const ingest_item *it)
-{
-	parsed_file *pf = ctx;
-	parsed_item *pi;
-
-	if (pf->n == pf->alloc) {
-		pf->alloc = pf->alloc ? 2 * pf->alloc : 8;
-		pf->items = xrealloc(pf->items, pf->alloc * sizeof *pf->items);
-	}
-	pi = &pf->items[pf->n++];
-	memset(pi, 0, sizeof *pi);
-	pi->kind = it->kind;
-	avvik_record_init(&pi->rec);
-	if (it->record) {
-		/* the sink may take the record's fields (ingest.h) */
-		pi->rec = *it->record;
-		avvik_record_init(it->record);
-	}
-	pi->raw = xmalloc(it->raw_len + 1);
-	memcpy(pi->raw, it->raw ? it->raw : "", it->raw_len);
-	pi->raw_len = it->raw_len;
-	memcpy(pi->sha, it->raw_sha256, sizeof pi->sha);
-	pi->reason = xstrdup(it->reason);
-	pi->line = it->line;
-	pi->parent = xstrdup(it->parent_sha256);
-	return 0;
-}
-
 static void parsed_file_free(parsed_file *pf)
 {
-	size_t i;
-
-	for (i = 0; i < pf->n; i++) {
-		avvik_record_clear(&pf->items[i].rec);
-		free(pf->items[i].raw);
-		free(pf->items[i].reason);
-		free(pf->items[i].parent);
-	}
-	free(pf->items);
+	pipeline_batch_clear(&pf->batch);
 	free(pf->path);
 	free(pf);
 }
@@ -603,8 +555,8 @@ static void *files_worker(void *arg)
 		if (pf->size > FILES_MAX_BATCH_FILE) {
 			pf->deferred = 1;
 		} else {
-			ctx.sink = files_collect_sink;
-			ctx.sink_ctx = pf;
+			ctx.sink = pipeline_batch_sink;
+			ctx.sink_ctx = &pf->batch;
 			errno = 0;
 			pf->rc = ingest_file_read(&ctx, pf->path, q->format, &pf->info);
 			pf->err = pf->rc ? errno : 0;
@@ -626,7 +578,6 @@ static int files_store_parsed(files_scan *s, parsed_file *pf)
 	ingest_run *run = s->run;
 	files_dir *d = pf->dir;
 	int rc;
-	size_t i;
 
 	if (pf->deferred) {
 		rc = files_read_now(s, d, pf->path);
@@ -636,21 +587,7 @@ static int files_store_parsed(files_scan *s, parsed_file *pf)
 			run->db_failed = 1;
 			return -1;
 		}
-		for (i = 0; i < pf->n && !run->db_failed; i++) {
-			parsed_item *p = &pf->items[i];
-			ingest_item it;
-
-			memset(&it, 0, sizeof it);
-			it.kind = p->kind;
-			it.record = &p->rec;
-			it.raw = p->raw;
-			it.raw_len = p->raw_len;
-			memcpy(it.raw_sha256, p->sha, sizeof it.raw_sha256);
-			it.reason = p->reason;
-			it.line = p->line;
-			it.parent_sha256 = p->parent;
-			pipeline_sink(run, &it);
-		}
+		pipeline_batch_replay(run, &pf->batch);
 		rc = files_store_end(s, d, pf->path, pf->rc, pf->err, &pf->info);
 	}
 	if (d && --d->pending == 0 && d->ended && files_dir_finish(s, d))

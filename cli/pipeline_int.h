@@ -26,6 +26,21 @@ typedef struct {
  * 0, or -1 after setting run->db_failed. */
 int pipeline_sink(void *ctx, const ingest_item *it);
 
+/* Items parsed away from the writer (a worker or a fetch thread), to be
+ * replayed through pipeline_sink by the writer: the same stores happen as
+ * when the writer parses itself. */
+typedef struct pipeline_batch_item pipeline_batch_item;
+typedef struct {
+	pipeline_batch_item *items;
+	size_t n, alloc;
+	size_t bytes;            /* about what it holds, for queue bounds */
+} pipeline_batch;
+/* An ingest_ctx sink (sink_ctx: a zeroed pipeline_batch): keeps a copy. */
+int pipeline_batch_sink(void *ctx, const ingest_item *it);
+/* Stores b's items in the caller's transaction; run->db_failed tells. */
+void pipeline_batch_replay(ingest_run *run, const pipeline_batch *b);
+void pipeline_batch_clear(pipeline_batch *b);
+
 /* Adds a file's counts to the source's and redraws the progress line. */
 void pipeline_counts_add(pipeline_counts *t, const pipeline_counts *f);
 
@@ -37,7 +52,7 @@ int pipeline_files(ingest_run *run, ingest_ctx *ictx, const pipeline_opts *o,
 /* ---- remote sources (pipeline_remote.c) ----
  * An IMAP or HTTP source is read by a fetcher that hands the writer units
  * (a message with its UID; a page with its documents and the cursor after
- * it), each stored in one transaction with the source's cursor.  Without a
+ * it), parsed by the fetcher into batches, each stored in one transaction with the source's cursor.  Without a
  * thread the writer calls the fetcher for one unit at a time; with one, the
  * fetcher runs ahead of the writer by at most a bounded queue and does the
  * IMAP after-actions once the writer has committed the message. */
@@ -46,11 +61,11 @@ typedef struct pipeline_remote pipeline_remote;
 /* Prepares to fetch src (IMAP or HTTP), in the writer's thread: its secret
  * and its cursor are read here.  A source that cannot be prepared hands
  * over its error as its first unit. */
-pipeline_remote *pipeline_remote_new(store *st, const cli_source *src);
+pipeline_remote *pipeline_remote_new(store *st, const cli_source *src, const pipeline_opts *o);
 /* Lets r fetch ahead in a thread of its own (else the writer fetches). */
 void pipeline_remote_start(pipeline_remote *r);
 /* The writer's side: stores r's units as they come. */
-int pipeline_remote_store(ingest_run *run, ingest_ctx *ictx, pipeline_remote *r, pipeline_counts *out);
+int pipeline_remote_store(ingest_run *run, pipeline_remote *r, pipeline_counts *out);
 /* Stops fetching (when still going), waits for the thread, frees. */
 void pipeline_remote_free(pipeline_remote *r);
 

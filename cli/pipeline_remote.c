@@ -45,15 +45,19 @@ typedef struct remote_unit {
 	uint64_t uid, last;
 	size_t n_new;
 	int too_big;
-	sbuf msg;
-	sbuf *docs;
+	sbuf msg;                /* the message, until it is parsed into batch */
+	pipeline_batch batch;    /* IMAP: the message's items */
+	sbuf *docs;              /* HTTP: the page's documents, until parsed: */
 	size_t n_docs;
+	pipeline_batch *doc_batch;   /* each document's items */
+	char (*doc_sha)[65];         /* each document's sha256 */
 	char *since, *next_since, *etag, *last_modified;
 	sbuf err;
 } remote_unit;
 
 struct pipeline_remote {
 	const cli_source *src;
+	ingest_ctx parse;        /* how the fetcher parses (its sink: a batch) */
 	int dry_run;
 	/* between the fetch thread and the writer: under mu, cond signals
 	 * any change */
@@ -108,10 +112,17 @@ static void http_documents_free(sbuf *docs, size_t n)
 
 static void remote_unit_free(remote_unit *u)
 {
+	size_t i;
+
 	if (!u)
 		return;
 	sbuf_release(&u->msg);
 	sbuf_release(&u->err);
+	pipeline_batch_clear(&u->batch);
+	for (i = 0; u->doc_batch && i < u->n_docs; i++)
+		pipeline_batch_clear(&u->doc_batch[i]);
+	free(u->doc_batch);
+	free(u->doc_sha);
 	http_documents_free(u->docs, u->n_docs);
 	free(u->since);
 	free(u->next_since);
@@ -191,6 +202,24 @@ static void imap_setup(pipeline_remote *r, store *st)
 	r->last = imap_cursor_u64(st, src->name, r->key_uid.buf);
 }
 
+/* Parses what was fetched into b, in the fetcher's thread.  origin NULL:
+ * the IMAP message's own ("URL;UID=n"). */
+static void remote_parse(pipeline_remote *r, const remote_unit *u, const char *origin,
+			 const char *data, size_t len, ingest_format fmt, pipeline_batch *b)
+{
+	ingest_ctx ctx = r->parse;
+	sbuf own = SBUF_INIT;
+
+	if (!origin) {
+		sbuf_addf(&own, "%s;UID=%llu", r->src->url, (unsigned long long)u->uid);
+		origin = own.buf;
+	}
+	ctx.sink = pipeline_batch_sink;
+	ctx.sink_ctx = b;
+	ingest_buffer(&ctx, origin, data, len, fmt);   /* the batch sink never fails */
+	sbuf_release(&own);
+}
+
 /* The next unit from the server: the mailbox's UIDVALIDITY, then what is
  * new, then one message at a time. */
 static void imap_fetch_next(pipeline_remote *r, remote_unit *u)
@@ -235,7 +264,10 @@ static void imap_fetch_next(pipeline_remote *r, remote_unit *u)
 		/* too big: kept out, but said so; the cursor moves past it */
 		r->fetched++;
 		u->kind = UNIT_IMAP_MESSAGE;
-		u->bytes = u->msg.len;
+		if (!u->too_big)
+			remote_parse(r, u, NULL, u->msg.buf, u->msg.len, INGEST_FORMAT_EML, &u->batch);
+		sbuf_release(&u->msg);
+		u->bytes = u->batch.bytes;
 		return;
 	}
 	u->kind = UNIT_FAILED;
@@ -381,8 +413,15 @@ static void http_fetch_next(pipeline_remote *r, remote_unit *u)
 	u->etag = resp.etag;
 	u->last_modified = resp.last_modified;
 	resp.etag = resp.last_modified = NULL;
-	for (i = 0; i < u->n_docs; i++)
-		u->bytes += u->docs[i].len;
+	/* parsed here, in the fetcher: the writer only stores */
+	u->doc_batch = xcalloc(u->n_docs ? u->n_docs : 1, sizeof *u->doc_batch);
+	u->doc_sha = xcalloc(u->n_docs ? u->n_docs : 1, sizeof *u->doc_sha);
+	for (i = 0; i < u->n_docs; i++) {
+		ingest_sha256_hex(u->docs[i].buf, u->docs[i].len, u->doc_sha[i]);
+		remote_parse(r, u, src->url, u->docs[i].buf, u->docs[i].len, src->format, &u->doc_batch[i]);
+		sbuf_release(&u->docs[i]);
+		u->bytes += u->doc_batch[i].bytes;
+	}
 	r->page++;
 	if (!u->next_since)
 		r->http_last = 1;
@@ -520,11 +559,14 @@ static void *remote_thread(void *arg)
 	return NULL;
 }
 
-pipeline_remote *pipeline_remote_new(store *st, const cli_source *src)
+pipeline_remote *pipeline_remote_new(store *st, const cli_source *src, const pipeline_opts *o)
 {
 	pipeline_remote *r = xcalloc(1, sizeof *r);
 
 	r->src = src;
+	r->parse.hmac_key = o->key;
+	r->parse.hmac_key_len = o->key_len;
+	r->parse.source = src->name;
 	r->dry_run = store_is_dry_run(st);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cond, NULL);
@@ -653,7 +695,7 @@ static int imap_store_mailbox(ingest_run *run, pipeline_remote *r, const remote_
 	return 0;
 }
 
-static int imap_store_message(ingest_run *run, ingest_ctx *ictx, pipeline_remote *r,
+static int imap_store_message(ingest_run *run, pipeline_remote *r,
 			      const remote_unit *u, pipeline_counts *out)
 {
 	store *st = run->st;
@@ -673,7 +715,8 @@ static int imap_store_message(ingest_run *run, ingest_ctx *ictx, pipeline_remote
 		rc = store_quarantine_put(st, src->name, origin.buf, 0, u->err.buf, NULL, NULL, 0) < 0;
 		run->file.quarantined++;
 	} else {
-		rc = ingest_buffer(ictx, origin.buf, u->msg.buf, u->msg.len, INGEST_FORMAT_EML);
+		pipeline_batch_replay(run, &u->batch);
+		rc = 0;
 	}
 	sbuf_release(&origin);
 	if (rc || run->db_failed || imap_cursor_put(st, src->name, r->key_uid.buf, u->uid) ||
@@ -691,11 +734,10 @@ static int imap_store_message(ingest_run *run, ingest_ctx *ictx, pipeline_remote
 /* One page: its documents' records and the cursor, in one transaction.
  * 0; -1 with err when a document cannot be read as a whole, or with
  * run->db_failed. */
-static int http_page_store(ingest_run *run, ingest_ctx *ictx, const remote_unit *u, sbuf *err)
+static int http_page_store(ingest_run *run, const remote_unit *u, sbuf *err)
 {
 	store *st = run->st;
 	const cli_source *src = run->src;
-	char sha[65];
 	size_t i;
 	int rc = 0;
 
@@ -705,10 +747,9 @@ static int http_page_store(ingest_run *run, ingest_ctx *ictx, const remote_unit 
 		return -1;
 	}
 	for (i = 0; i < u->n_docs && !rc; i++) {
-		ingest_sha256_hex(u->docs[i].buf, u->docs[i].len, sha);
-		run->whole_doc_sha = sha;
+		run->whole_doc_sha = u->doc_sha[i];
 		sbuf_reset(&run->whole_doc_error);
-		rc = ingest_buffer(ictx, src->url, u->docs[i].buf, u->docs[i].len, src->format);
+		pipeline_batch_replay(run, &u->doc_batch[i]);
 		run->whole_doc_sha = NULL;
 		if (!rc && run->whole_doc_error.len) {
 			sbuf_addf(err, "%s", run->whole_doc_error.buf);
@@ -732,7 +773,7 @@ static int http_page_store(ingest_run *run, ingest_ctx *ictx, const remote_unit 
 	return 0;
 }
 
-int pipeline_remote_store(ingest_run *run, ingest_ctx *ictx, pipeline_remote *r, pipeline_counts *out)
+int pipeline_remote_store(ingest_run *run, pipeline_remote *r, pipeline_counts *out)
 {
 	const char *name = r->src->name;
 	sbuf err = SBUF_INIT;
@@ -753,10 +794,10 @@ int pipeline_remote_store(ingest_run *run, ingest_ctx *ictx, pipeline_remote *r,
 				 u->n_new == 1 ? "" : "s", (unsigned long long)u->last);
 			break;
 		case UNIT_IMAP_MESSAGE:
-			rc = imap_store_message(run, ictx, r, u, out);
+			rc = imap_store_message(run, r, u, out);
 			break;
 		case UNIT_HTTP_PAGE:
-			rc = http_page_store(run, ictx, u, &err);
+			rc = http_page_store(run, u, &err);
 			if (!rc)
 				pipeline_counts_add(out, &run->file);
 			else if (!run->db_failed) {
