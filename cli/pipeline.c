@@ -17,6 +17,7 @@
 /* Quarantines the item's bytes with reason: 0 done, -1 database error. */
 static int pipeline_quarantine(ingest_run *run, const ingest_item *it, const char *reason)
 {
+	run->file_held++;
 	int rc = store_quarantine_put(run->st, run->src->name, NULL, it->line, reason,
 				      it->raw_sha256, it->raw, it->raw_len);
 

@@ -34,17 +34,18 @@
 typedef struct {
 	char *path;
 	store_file_row row;
+	int seen;               /* found on disk this run */
 } files_known;
 
 /* A directory being walked, or walked and waiting for its last files to
  * be stored (jobs > 1). */
 typedef struct files_dir {
 	char *key;              /* as stored: the walked path without trailing '/' */
-	char *parent;           /* the parent's key; NULL at the top */
+	char *parent;           /* the key of the directory it is in, by its path */
 	store_dir_row id;       /* its stat when the walk came to it */
 	int listed;             /* listed (else: unchanged, known entries visited) */
 	int trusted;            /* not modified just before it was listed */
-	int failed;             /* a file in it could not be read */
+	int failed;             /* an entry in it could not be read or stored */
 	int ended;              /* the walk has left it */
 	long pending;           /* its files queued, not stored yet */
 	files_known *known;     /* its files recorded before, by path */
@@ -71,6 +72,7 @@ typedef struct {
 	size_t n_settle, alloc_settle;
 	files_queue *q;         /* jobs > 1 */
 	long dirs_listed, dirs_unchanged;
+	char *root;             /* the source's path, spelled one way */
 } files_scan;
 
 static int64_t files_ns(const struct timespec *t)
@@ -97,6 +99,33 @@ static void files_parent_key(const char *path, sbuf *out)
 		sbuf_adds(out, "/");
 	else
 		sbuf_add(out, path, n);
+}
+
+/* "in//2024/" -> "in/2024": one spelling, so that one directory is one
+ * row however the configuration writes it. */
+static char *files_path_normal(const char *path)
+{
+	sbuf p = SBUF_INIT;
+	const char *c;
+
+	for (c = path; *c; c++)
+		if (*c != '/' || !p.len || p.buf[p.len - 1] != '/')
+			sbuf_add(&p, c, 1);
+	while (p.len > 1 && p.buf[p.len - 1] == '/')
+		sbuf_setlen(&p, p.len - 1);
+	return sbuf_detach(&p, NULL);
+}
+
+/* The directory a directory key is in, by its path (so that a walk that
+ * starts lower down records the same parent); NULL for "/" and ".". */
+static char *files_dir_parent(const char *key)
+{
+	sbuf p = SBUF_INIT;
+
+	if (!strcmp(key, "/") || !strcmp(key, "."))
+		return NULL;
+	files_parent_key(key, &p);
+	return sbuf_detach(&p, NULL);
 }
 
 /* A walked directory as the store keys it: no trailing '/'. */
@@ -143,7 +172,7 @@ static void files_row_fill(store_file_row *row, const char *path, const struct s
 
 /* Records the file read whole, in the caller's transaction. */
 static int files_mark(files_scan *s, const char *path, const struct stat *sb, const char *sha256,
-		      store_file_kind kind, long quarantined)
+		      store_file_kind kind, int held)
 {
 	store_file_row row;
 	sbuf dir = SBUF_INIT;
@@ -152,7 +181,7 @@ static int files_mark(files_scan *s, const char *path, const struct stat *sb, co
 	files_row_fill(&row, path, sb);
 	memcpy(row.sha256, sha256, sizeof row.sha256);
 	row.kind = kind;
-	row.settled = kind == STORE_FILE_MESSAGE && !quarantined && files_quiet(s, sb);
+	row.settled = held ? -1 : kind == STORE_FILE_MESSAGE && files_quiet(s, sb);
 	files_parent_key(path, &dir);
 	rc = store_file_mark(s->run->st, dir.buf, &row);
 	sbuf_release(&dir);
@@ -189,7 +218,7 @@ static void files_known_clear(files_dir *d)
 }
 
 /* The row recorded for path in d (rows come in path order), or NULL. */
-static const store_file_row *files_known_find(const files_dir *d, const char *path)
+static files_known *files_known_find(const files_dir *d, const char *path)
 {
 	size_t lo = 0, hi = d->n_known;
 
@@ -197,7 +226,7 @@ static const store_file_row *files_known_find(const files_dir *d, const char *pa
 		size_t mid = lo + (hi - lo) / 2;
 		int c = strcmp(d->known[mid].path, path);
 		if (!c)
-			return &d->known[mid].row;
+			return &d->known[mid];
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -225,7 +254,7 @@ static int files_name_file(void *ctx, const store_file_row *row)
 {
 	files_names *n = ctx;
 
-	ingest_walk_names_add(n->names, row->path + n->prefix, 0);
+	ingest_walk_names_add(n->names, row->path + n->prefix);
 	return 0;
 }
 
@@ -233,7 +262,7 @@ static int files_name_dir(void *ctx, const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
-	ingest_walk_names_add(((files_names *)ctx)->names, slash ? slash + 1 : path, 1);
+	ingest_walk_names_add(((files_names *)ctx)->names, slash ? slash + 1 : path);
 	return 0;
 }
 
@@ -315,6 +344,19 @@ static int files_dir_finish(files_scan *s, files_dir *d)
 	return rc;
 }
 
+/* One file of d is stored (rc 0) or not: the last one finishes d, which is
+ * recorded only when the database is still sound. */
+static int files_dir_release(files_scan *s, files_dir *d, int rc)
+{
+	if (!d || --d->pending > 0 || !d->ended)
+		return rc;
+	if (rc < 0 || s->run->db_failed) {
+		files_dir_free(d);
+		return rc;
+	}
+	return files_dir_finish(s, d);
+}
+
 static int files_dir_start(void *ctx, const char *dir, const struct stat *sb, ingest_walk_names *names)
 {
 	files_scan *s = ctx;
@@ -324,7 +366,7 @@ static int files_dir_start(void *ctx, const char *dir, const struct stat *sb, in
 	int found;
 
 	d->key = files_dir_key(dir);
-	d->parent = s->cur ? xstrdup(s->cur->key) : NULL;
+	d->parent = files_dir_parent(d->key);
 	d->id.path = d->key;
 	d->id.dev = (int64_t)sb->st_dev;
 	d->id.inode = (int64_t)sb->st_ino;
@@ -370,19 +412,82 @@ db_failed:
 	return -1;
 }
 
-static int files_dir_end(void *ctx, const char *dir)
+/* A directory listed whole: what was recorded in it and is there no more
+ * is forgotten (it would be counted as seen, and would never be missed). */
+static int files_dir_forget_unseen(files_scan *s, files_dir *d)
+{
+	store *st = s->run->st;
+	size_t i, n = 0;
+	int rc = 0;
+
+	for (i = 0; i < d->n_known; i++)
+		n += !d->known[i].seen;
+	if (!n)
+		return 0;
+	if (store_begin(st))
+		rc = -1;
+	for (i = 0; i < d->n_known && !rc; i++)
+		if (!d->known[i].seen)
+			rc = store_path_forget(st, d->known[i].path);
+	if (!rc)
+		rc = store_commit(st);
+	if (rc) {
+		store_rollback(st);
+		s->run->db_failed = 1;
+	}
+	return rc;
+}
+
+static int files_dir_end(void *ctx, const char *dir, int whole)
 {
 	files_scan *s = ctx;
 	files_dir *d = s->cur;
+	int rc = 0;
 
 	(void)dir;
 	assert(d);
 	s->cur = d->up;
 	d->ended = 1;
+	if (!whole) {
+		/* could not be listed: reported by the walk; listed again next run */
+		d->failed = 1;
+		s->total->failed = 1;
+	} else if (d->listed && !d->failed) {
+		rc = files_dir_forget_unseen(s, d);
+	}
 	files_known_clear(d);   /* the walk has left it: no more lookups */
-	if (files_settle_flush(s))
+	if (!rc)
+		rc = files_settle_flush(s);
+	if (rc) {
+		if (!d->pending)
+			files_dir_free(d);
+		else
+			d->failed = 1;   /* freed by the last of its files, not recorded */
 		return -1;
+	}
 	return d->pending ? 0 : files_dir_finish(s, d);
+}
+
+/* Walk callbacks: a remembered entry is gone; an entry could not be read. */
+static void files_gone(void *ctx, const char *path)
+{
+	files_scan *s = ctx;
+	store *st = s->run->st;
+
+	if (store_begin(st) || store_path_forget(st, path) || store_commit(st)) {
+		store_rollback(st);
+		s->run->db_failed = 1;
+	}
+}
+
+static void files_problem(void *ctx, const char *path)
+{
+	files_scan *s = ctx;
+
+	(void)path;
+	s->total->failed = 1;
+	if (s->cur)
+		s->cur->failed = 1;
 }
 
 /* ---- reading one file ---- */
@@ -395,18 +500,22 @@ static int files_store_end(files_scan *s, files_dir *d, const char *path, int rc
 	ingest_run *run = s->run;
 	store *st = run->st;
 
-	if (rc == 0 && !run->db_failed && files_mark(s, path, &info->st, info->sha256, files_kind(info->format),
-				 run->file.quarantined) == 0 &&
+	if (rc == 0 && !run->db_failed &&
+	    files_mark(s, path, &info->st, info->sha256, files_kind(info->format), run->file_held > 0) == 0 &&
 	    store_commit(st) == 0) {
 		pipeline_counts_add(s->total, &run->file);
 		return 0;
 	}
-	store_rollback(st);
 	if (run->db_failed || (rc == 0 && saved_errno == 0)) {
-		run->db_failed = 1;
+		/* the message before the rollback clears it */
 		log_error("%s: database write failed: %s", path, store_errmsg(st));
+		store_rollback(st);
+		run->db_failed = 1;
+		if (d)
+			d->failed = 1;
 		return -1;
 	}
+	store_rollback(st);
 	/* Could not be read: nothing of it was stored; the next run tries again. */
 	log_warn("%s: cannot read: %s", path, strerror(saved_errno));
 	s->total->failed = 1;
@@ -422,6 +531,7 @@ static int files_read_now(files_scan *s, files_dir *d, const char *path)
 	int rc;
 
 	memset(&run->file, 0, sizeof run->file);
+	run->file_held = 0;
 	memset(&info, 0, sizeof info);
 	if (store_begin(run->st)) {
 		run->db_failed = 1;
@@ -441,14 +551,15 @@ static int files_visit(void *ctx, const char *path)
 {
 	files_scan *s = ctx;
 	files_dir *d = s->cur;
-	files_known one = { NULL, { 0 } };
+	files_known one = { NULL, { 0 }, 0 }, *k = NULL;
 	const store_file_row *row;
 	struct stat sb;
 	int rc = 0;
 
 	s->total->files++;
 	if (d) {
-		row = files_known_find(d, path);
+		k = files_known_find(d, path);
+		row = k ? &k->row : NULL;
 	} else {
 		/* the source is this one file (an mbox, say) */
 		if (store_file_get(s->run->st, path, files_row_copy, &one) < 0) {
@@ -458,25 +569,21 @@ static int files_visit(void *ctx, const char *path)
 		row = one.path ? &one.row : NULL;
 	}
 	if (stat(path, &sb) != 0) {
-		if (errno == ENOENT && d && !d->listed) {
-			log_debug("%s: gone", path);   /* a file not settled, removed since */
-		} else {
-			log_warn("%s: %s", path, strerror(errno));
-			s->total->failed = 1;
-			if (d)
-				d->failed = 1;
-		}
+		log_warn("%s: %s", path, strerror(errno));
+		files_problem(s, path);
 		goto out;
 	}
+	if (k)
+		k->seen = 1;
+	/* recorded before kinds were (schema 2): read once more, so that its
+	 * kind and whether anything of it is in quarantine are known */
+	if (row && row->kind == STORE_FILE_UNKNOWN)
+		row = NULL;
 	if (row && files_same(row, &sb)) {
 		s->total->files_unchanged++;
-		if (row->kind == STORE_FILE_UNKNOWN) {
-			/* recorded before kinds were: told once, from its first bytes */
-			store_file_kind kind = files_kind(ingest_file_detect(path));
-			rc = files_settle_later(s, path, kind, kind == STORE_FILE_MESSAGE && files_quiet(s, &sb));
-		} else if (!row->settled && row->kind == STORE_FILE_MESSAGE && files_quiet(s, &sb)) {
+		/* not settled only for want of quiet (a held file stays held) */
+		if (row->settled == 0 && row->kind == STORE_FILE_MESSAGE && files_quiet(s, &sb))
 			rc = files_settle_later(s, path, row->kind, 1);
-		}
 		goto out;
 	}
 	if (row && row->sha256[0]) {
@@ -485,7 +592,8 @@ static int files_visit(void *ctx, const char *path)
 		 * no more; only the new identity is recorded */
 		if (ingest_file_digest(path, sha) == 0 && !strcmp(sha, row->sha256)) {
 			s->total->files_unchanged++;
-			if (store_begin(s->run->st) || files_mark(s, path, &sb, sha, row->kind, 0) ||
+			if (store_begin(s->run->st) ||
+			    files_mark(s, path, &sb, sha, row->kind, row->settled < 0) ||
 			    store_commit(s->run->st)) {
 				store_rollback(s->run->st);
 				s->run->db_failed = 1;
@@ -583,16 +691,16 @@ static int files_store_parsed(files_scan *s, parsed_file *pf)
 		rc = files_read_now(s, d, pf->path);
 	} else {
 		memset(&run->file, 0, sizeof run->file);
+		run->file_held = 0;
 		if (store_begin(run->st)) {
 			run->db_failed = 1;
-			return -1;
+			rc = -1;
+		} else {
+			pipeline_batch_replay(run, &pf->batch);
+			rc = files_store_end(s, d, pf->path, pf->rc, pf->err, &pf->info);
 		}
-		pipeline_batch_replay(run, &pf->batch);
-		rc = files_store_end(s, d, pf->path, pf->rc, pf->err, &pf->info);
 	}
-	if (d && --d->pending == 0 && d->ended && files_dir_finish(s, d))
-		rc = -1;
-	return rc;
+	return files_dir_release(s, d, rc);
 }
 
 /* The writer takes one parsed file, waiting for it; 1 when nothing is in
@@ -671,8 +779,8 @@ static int files_queue_drain(files_scan *s, int fail)
 		if (rc == 0) {
 			if (files_store_parsed(s, pf) < 0)
 				rc = -1;
-		} else if (pf->dir && --pf->dir->pending == 0 && pf->dir->ended) {
-			files_dir_free(pf->dir);   /* not recorded: listed again next run */
+		} else {
+			files_dir_release(s, pf->dir, -1);   /* not recorded: listed again next run */
 		}
 		parsed_file_free(pf);
 	}
@@ -701,7 +809,7 @@ static int files_walk_parallel(files_scan *s, const ingest_walker *w, int jobs)
 			n_threads++;
 	if (n_threads > 0)
 		s->q = &q;   /* else: no threads to be had, the writer reads each file */
-	rc = ingest_walk_tree(s->run->src->path, w);
+	rc = ingest_walk_tree(s->root, w);
 	if (s->q) {
 		int saved = errno;
 		if (files_queue_drain(s, rc == -1 && s->run->db_failed) < 0 && rc == 0)
@@ -740,15 +848,18 @@ int pipeline_files(ingest_run *run, ingest_ctx *ictx, const pipeline_opts *o, pi
 	s.total = out;
 	s.every_file = o->rescan || src->scan_every_file;
 	s.now = time(NULL);
+	s.root = files_path_normal(src->path);
 	memset(&w, 0, sizeof w);
 	w.dir_start = files_dir_start;
 	w.file = files_visit;
 	w.dir_end = files_dir_end;
+	w.gone = files_gone;
+	w.problem = files_problem;
 	w.ctx = &s;
 	if (o->jobs > 1)
 		rc = files_walk_parallel(&s, &w, o->jobs);
 	else
-		rc = ingest_walk_tree(src->path, &w);
+		rc = ingest_walk_tree(s.root, &w);
 	if (!run->db_failed && files_settle_flush(&s))
 		rc = -2;
 	if (s.dirs_listed + s.dirs_unchanged)
@@ -764,6 +875,7 @@ int pipeline_files(ingest_run *run, ingest_ctx *ictx, const pipeline_opts *o, pi
 	for (size_t i = 0; i < s.n_settle; i++)
 		free(s.settle[i].path);
 	free(s.settle);
+	free(s.root);
 	if (rc == -1 && !run->db_failed) {
 		log_error("source %s: %s: %s", src->name, src->path, strerror(errno));
 		out->failed = 1;

@@ -15,6 +15,7 @@ typedef struct {
 	store *st;
 	const cli_source *src;
 	pipeline_counts file;   /* counts of the file being read */
+	long file_held;         /* its items in quarantine, new or not */
 	int db_failed;
 	/* HTTP: a document that cannot be read as a whole fails its source
 	 * instead of being quarantined (the next run fetches it again). */

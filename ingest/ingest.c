@@ -578,9 +578,11 @@ static void ingest_walk_names_push(ingest_walk_names *l, const char *name, unsig
 	l->n++;
 }
 
-void ingest_walk_names_add(ingest_walk_names *known, const char *name, int is_dir)
+void ingest_walk_names_add(ingest_walk_names *known, const char *name)
 {
-	ingest_walk_names_push(known, name, is_dir ? DT_DIR : DT_REG);
+	/* of unknown type: looked at with lstat, so that what was a file or
+	 * a directory and is now a link is held to the rule for links */
+	ingest_walk_names_push(known, name, DT_UNKNOWN);
 }
 
 static void ingest_walk_names_clear(ingest_walk_names *l)
@@ -613,10 +615,25 @@ static int ingest_walk_list(const char *dir, ingest_walk_names *l)
 	return 0;
 }
 
+/* An entry that cannot be looked at: a remembered one that is gone is the
+ * caller's to forget; anything else is reported, and the run goes on. */
+static void ingest_walk_missing(const ingest_walker *w, const char *path, int remembered)
+{
+	if (remembered && errno == ENOENT && w->gone) {
+		log_debug("%s: gone", path);
+		w->gone(w->ctx, path);
+		return;
+	}
+	log_warn("%s: %s", path, strerror(errno));
+	if (w->problem)
+		w->problem(w->ctx, path);
+}
+
 /* Returns the walker's first non-zero value, 0, or -1 when the top
  * directory cannot be read (deeper ones are reported and skipped: the run
- * goes on). */
-static int ingest_walk_dir(const char *root, const char *dir, int depth, const ingest_walker *w)
+ * goes on).  remembered: dir came from a caller's list, not a listing. */
+static int ingest_walk_dir(const char *root, const char *dir, int depth, int remembered,
+			   const ingest_walker *w)
 {
 	ingest_walk_names l = { NULL, 0, 0 };
 	sbuf child = SBUF_INIT;
@@ -626,12 +643,14 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth, const i
 
 	if (depth > INGEST_WALK_MAX_DEPTH) {
 		log_warn("%s: directories nested too deep, not descending", dir);
+		if (w->problem)
+			w->problem(w->ctx, dir);
 		return 0;
 	}
 	if (stat(dir, &dst) < 0) {
 		if (depth == 0)
 			return -1;
-		log_warn("%s: %s", dir, strerror(errno));
+		ingest_walk_missing(w, dir, remembered);
 		return 0;
 	}
 	if (w->dir_start) {
@@ -642,13 +661,16 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth, const i
 		rc = 0;
 	}
 	if (listed && ingest_walk_list(dir, &l) < 0) {
+		int e = errno;
 		if (depth == 0) {
-			int e = errno;
 			ingest_walk_names_clear(&l);
 			errno = e;
 			return -1;
 		}
-		log_warn("%s: %s", dir, strerror(errno));
+		log_warn("%s: %s", dir, strerror(e));
+		/* told, so that what dir_start began is ended as failed */
+		if (w->dir_end)
+			rc = w->dir_end(w->ctx, dir, 0);
 		goto out;
 	}
 	if (l.n)
@@ -671,11 +693,11 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth, const i
 			continue;
 		}
 		if (type == DT_DIR) {
-			rc = ingest_walk_dir(root, child.buf, depth + 1, w);
+			rc = ingest_walk_dir(root, child.buf, depth + 1, !listed, w);
 			continue;
 		}
 		if (lstat(child.buf, &st) < 0) {
-			log_warn("%s: %s", child.buf, strerror(errno));
+			ingest_walk_missing(w, child.buf, !listed);
 			continue;
 		}
 		if (S_ISLNK(st.st_mode)) {
@@ -689,13 +711,13 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth, const i
 				log_debug("%s: symbolic link not followed", child.buf);
 			free(real);
 		} else if (S_ISDIR(st.st_mode)) {
-			rc = ingest_walk_dir(root, child.buf, depth + 1, w);
+			rc = ingest_walk_dir(root, child.buf, depth + 1, !listed, w);
 		} else if (S_ISREG(st.st_mode)) {
 			rc = w->file(w->ctx, child.buf);
 		}
 	}
 	if (!rc && w->dir_end)
-		rc = w->dir_end(w->ctx, dir);
+		rc = w->dir_end(w->ctx, dir, 1);
 out:
 	ingest_walk_names_clear(&l);
 	sbuf_release(&child);
@@ -719,7 +741,7 @@ int ingest_walk_tree(const char *path, const ingest_walker *w)
 	root = realpath(path, NULL);
 	if (!root)
 		return -1;
-	rc = ingest_walk_dir(root, path, 0, w);
+	rc = ingest_walk_dir(root, path, 0, 0, w);
 	free(root);
 	return rc;
 }

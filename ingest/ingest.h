@@ -101,16 +101,22 @@ int ingest_walk(const char *path, int (*fn)(void *ctx, const char *file), void *
 /* The same walk, told about directories: a caller that remembers a
  * directory as unchanged can have it visited without listing it. */
 typedef struct ingest_walk_names ingest_walk_names;
-/* Adds an entry to visit in place of listing the directory (dir_start). */
-void ingest_walk_names_add(ingest_walk_names *known, const char *name, int is_dir);
+/* Adds an entry (a file or a directory) to visit in place of listing the
+ * directory (dir_start). */
+void ingest_walk_names_add(ingest_walk_names *known, const char *name);
 typedef struct {
 	/* Before dir is listed (st: its stat): 0 lists it; 1 visits only the
 	 * entries added to known (which may exist no more); < 0 stops the
 	 * walk with that value.  NULL: every directory is listed. */
 	int (*dir_start)(void *ctx, const char *dir, const struct stat *st, ingest_walk_names *known);
 	int (*file)(void *ctx, const char *path);   /* non-zero stops the walk */
-	/* After the last entry of dir was visited; non-zero stops.  May be NULL. */
-	int (*dir_end)(void *ctx, const char *dir);
+	/* After the last entry of dir (whole = 1), or when it could not be
+	 * listed after dir_start (whole = 0); non-zero stops.  May be NULL. */
+	int (*dir_end)(void *ctx, const char *dir, int whole);
+	/* An entry from known that no longer exists.  May be NULL. */
+	void (*gone)(void *ctx, const char *path);
+	/* An entry that could not be looked at (reported already).  May be NULL. */
+	void (*problem)(void *ctx, const char *path);
 	void *ctx;
 } ingest_walker;
 int ingest_walk_tree(const char *path, const ingest_walker *w);

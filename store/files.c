@@ -66,7 +66,7 @@ int store_files_in_dir(store *st, const char *dir, int unsettled_only, store_fil
 	static const char all[] = "SELECT " STORE_FILE_COLUMNS " FROM source_file"
 				  " WHERE dir = ?1 ORDER BY path";
 	static const char unsettled[] = "SELECT " STORE_FILE_COLUMNS " FROM source_file"
-					" WHERE dir = ?1 AND settled = 0 ORDER BY path";
+					" WHERE dir = ?1 AND settled <> 1 ORDER BY path";
 	sqlite3_stmt *s = store_stmt(st, unsettled_only ? unsettled : all);
 	store_file_row row;
 	int step = SQLITE_DONE, rc = 0;
@@ -158,14 +158,20 @@ int store_dir_mark(store *st, const char *parent, const store_dir_row *row)
 	return store_step_done(st, s);
 }
 
-int store_dir_forget(store *st, const char *path)
+int store_path_forget(store *st, const char *path)
 {
-	sqlite3_stmt *s = store_stmt(st, "DELETE FROM source_dir WHERE path = ?1");
+	/* the path, and all under it: paths from "P/" up to, not including,
+	 * "P0" ('0' follows '/'), which LIKE's wildcards could not say */
+	sqlite3_stmt *d = store_stmt(st, "DELETE FROM source_dir WHERE path = ?1"
+				     " OR (path >= ?1 || '/' AND path < ?1 || '0')");
+	sqlite3_stmt *f = store_stmt(st, "DELETE FROM source_file WHERE path = ?1"
+				     " OR (path >= ?1 || '/' AND path < ?1 || '0')");
 
-	if (!s)
+	if (!d || !f)
 		return -1;
-	store_bind_text(s, 1, path);
-	return store_step_done(st, s);
+	store_bind_text(d, 1, path);
+	store_bind_text(f, 1, path);
+	return store_step_done(st, d) || store_step_done(st, f) ? -1 : 0;
 }
 
 int store_dirs_in(store *st, const char *parent, int (*fn)(void *ctx, const char *path), void *ctx)

@@ -49,20 +49,22 @@ typedef struct {
 	int64_t size, mtime_s, mtime_ns, inode;   /* mtime_ns 0: recorded in whole seconds */
 	char sha256[65];           /* of the whole file; "" when not known */
 	store_file_kind kind;
-	int settled;
+	int settled;               /* 1 settled; 0 not yet (modified just before it was
+				    * read); -1 held: something of it is in quarantine,
+				    * so it is read again whenever it changes */
 } store_file_row;
 typedef int (*store_file_fn)(void *ctx, const store_file_row *row);
 /* Calls fn with the row recorded for path, if any.  fn's non-zero value,
  * 0, or -1 on a database error. */
 int store_file_get(store *st, const char *path, store_file_fn fn, void *ctx);
 /* The files recorded in directory dir (as the walk names it, no trailing
- * '/'), in path order; only those not settled when unsettled_only. */
+ * '/'), in path order; only those not settled (0 or -1) when unsettled_only. */
 int store_files_in_dir(store *st, const char *dir, int unsettled_only, store_file_fn fn, void *ctx);
 /* Records row (in directory dir) as read whole.  0 or -1. */
 int store_file_mark(store *st, const char *dir, const store_file_row *row);
 /* Records path as a file of that kind, settled or not. */
 int store_file_set_kind(store *st, const char *path, store_file_kind kind, int settled);
-/* How many files of dir are recorded settled (settled = 1) or not (0); -1 on error. */
+/* How many files of dir are recorded with that value of settled; -1 on error. */
 long store_files_count(store *st, const char *dir, int settled);
 /* A directory as it was when it was last listed whole with nothing failing:
  * while it is so, no entry in it was added, removed or renamed. */
@@ -73,7 +75,8 @@ typedef struct {
 /* 1 found (*out filled, out->path = path), 0 not recorded, -1 error. */
 int store_dir_get(store *st, const char *path, store_dir_row *out);
 int store_dir_mark(store *st, const char *parent, const store_dir_row *row);
-int store_dir_forget(store *st, const char *path);
+/* Forgets a file or a directory that is gone, and all recorded under it. */
+int store_path_forget(store *st, const char *path);
 /* The recorded directories whose parent is parent, in path order. */
 int store_dirs_in(store *st, const char *parent, int (*fn)(void *ctx, const char *path), void *ctx);
 /* Raw messages, unique by sha256.  status is "deviation" or "skipped".

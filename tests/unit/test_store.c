@@ -302,8 +302,14 @@ static void test_dir_identity(void **state)
 	assert_int_equal(got.ctime_ns, 4);
 	assert_int_equal(store_dirs_in(st, "/in", count_dir, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_dir_forget(st, "/in/2024"), 0);
+	d.path = "/in/2024/q1";
+	assert_int_equal(store_dir_mark(st, "/in/2024", &d), 0);
+	d.path = "/in/20240";   /* a sibling that sorts right after "/in/2024/" */
+	assert_int_equal(store_dir_mark(st, "/in", &d), 0);
+	assert_int_equal(store_path_forget(st, "/in/2024"), 0);
 	assert_int_equal(store_dir_get(st, "/in/2024", &got), 0);
+	assert_int_equal(store_dir_get(st, "/in/2024/q1", &got), 0);   /* and what was under it */
+	assert_int_equal(store_dir_get(st, "/in/20240", &got), 1);     /* not its sibling */
 	store_close(st);
 }
 
