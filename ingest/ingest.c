@@ -396,30 +396,6 @@ int ingest_file_digest(const char *path, char sha256[65])
 	return rc;
 }
 
-ingest_format ingest_file_detect(const char *path)
-{
-	sbuf head = SBUF_INIT;
-	ingest_format f = INGEST_FORMAT_AUTO;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	ssize_t n;
-
-	if (fd < 0)
-		return f;
-	sbuf_grow(&head, INGEST_HEAD);
-	do
-		n = pread(fd, head.buf, INGEST_HEAD, 0);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n > 0) {
-		sbuf_setlen(&head, (size_t)n);
-		f = ingest_email_detect(head.buf, head.len);
-		if (f == INGEST_FORMAT_AUTO)
-			f = ingest_detect(head.buf, head.len);
-	}
-	sbuf_release(&head);
-	return f;
-}
-
 int ingest_file(const ingest_ctx *ctx, const char *path, ingest_format fmt)
 {
 	return ingest_file_read(ctx, path, fmt, NULL);

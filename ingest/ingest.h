@@ -73,8 +73,6 @@ typedef struct {
 } ingest_file_info;
 int ingest_file_read(const ingest_ctx *ctx, const char *path, ingest_format fmt,
 		     ingest_file_info *info);
-/* The format path's first bytes show (AUTO when none, or unreadable). */
-ingest_format ingest_file_detect(const char *path);
 /* The sha256 of all of path's bytes: 0, or -1 with errno. */
 int ingest_file_digest(const char *path, char sha256[65]);
 
