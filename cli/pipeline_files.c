@@ -203,6 +203,7 @@ static int files_known_add(void *ctx, const store_file_row *row)
 	k->path = xstrdup(row->path);
 	k->row = *row;
 	k->row.path = k->path;
+	k->seen = 0;
 	return 0;
 }
 
