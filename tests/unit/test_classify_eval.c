@@ -27,45 +27,23 @@ typedef struct {
 static eval_row *rows;
 static size_t n_rows;
 
+static void add_row(void *ctx, char *const f[5], int line)
+{
+	(void)ctx;
+	rows = xrealloc(rows, (n_rows + 1) * sizeof *rows);
+	rows[n_rows].category = xstrdup(f[0]);
+	rows[n_rows].direction = xstrdup(f[1]);
+	rows[n_rows].reporter_type = xstrdup(f[2]);
+	rows[n_rows].concerned_type = xstrdup(f[3]);
+	rows[n_rows].text = xstrdup(f[4]);
+	rows[n_rows].line = line;
+	n_rows++;
+}
+
 static int load_set(void **state)
 {
-	sbuf path = SBUF_INIT, data = SBUF_INIT;
-	char *line, *next;
-	int ln = 0;
-
 	(void)state;
-	sbuf_addf(&path, "%s/tests/eval/samhandlingsavvik.tsv", src_dir());
-	if (sbuf_read_file(&data, path.buf, 0))
-		return -1;
-	for (line = data.buf; line && *line; line = next) {
-		char *f[5];
-		int i;
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		ln++;
-		if (ln == 1 || *line == '#' || !*line)
-			continue;
-		for (i = 0; i < 5; i++) {
-			f[i] = line;
-			line = i < 4 ? strchr(line, '\t') : NULL;
-			if (i < 4 && !line)
-				return -1;
-			if (line)
-				*line++ = '\0';
-		}
-		rows = xrealloc(rows, (n_rows + 1) * sizeof *rows);
-		rows[n_rows].category = xstrdup(f[0]);
-		rows[n_rows].direction = xstrdup(f[1]);
-		rows[n_rows].reporter_type = xstrdup(f[2]);
-		rows[n_rows].concerned_type = xstrdup(f[3]);
-		rows[n_rows].text = xstrdup(f[4]);
-		rows[n_rows].line = ln;
-		n_rows++;
-	}
-	sbuf_release(&path);
-	sbuf_release(&data);
-	return 0;
+	return eval_rows_each(add_row, NULL);
 }
 
 static int free_set(void **state)

@@ -51,53 +51,35 @@ static avvik_record *new_record(void)
 
 /* tests/eval/samhandlingsavvik.tsv: category, direction, reporter type,
  * concerned type, text.  Each row is used with and without parties. */
+static void add_eval_row(void *ctx, char *const f[5], int line)
+{
+	size_t *row = ctx;
+	avvik_record *r;
+
+	(void)line;
+	r = new_record();
+	r->text = xstrdup(f[4]);
+	r->reporter.type_hint = xstrdup(f[2]);
+	r->concerned.type_hint = xstrdup(f[3]);
+	r = new_record();
+	r->text = xstrdup(f[4]);
+	r->subject = xstrdup(f[0]);
+	r->source = xstrdup("demo");
+	r->channel = xstrdup(*row % 2 ? "msghead" : "avvik-xml");
+	r->ext_id = xstrdup(*row % 2 ? "msg-1" : "tqm:17");
+	r->source_category = xstrdup(*row % 3 ? f[0] : "Epikrise");
+	r->reporter.name = xstrdup(party_names[*row % N_PARTIES]);
+	r->reporter.unit = xstrdup(unit_names[*row % N_UNITS]);
+	r->concerned.name = xstrdup(party_names[(*row + 3) % N_PARTIES]);
+	r->concerned.unit = xstrdup(unit_names[(*row + 1) % N_UNITS]);
+	(*row)++;
+}
+
 static int load_eval_rows(void)
 {
-	sbuf path = SBUF_INIT, data = SBUF_INIT;
-	char *line, *next;
 	size_t row = 0;
-	int ln = 0;
 
-	sbuf_addf(&path, "%s/tests/eval/samhandlingsavvik.tsv", src_dir());
-	if (sbuf_read_file(&data, path.buf, 0))
-		return -1;
-	for (line = data.buf; line && *line; line = next) {
-		char *f[5];
-		int i;
-		avvik_record *r;
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (++ln == 1 || *line == '#' || !*line)
-			continue;
-		for (i = 0; i < 5; i++) {
-			f[i] = line;
-			line = i < 4 ? strchr(line, '\t') : NULL;
-			if (i < 4 && !line)
-				return -1;
-			if (line)
-				*line++ = '\0';
-		}
-		r = new_record();
-		r->text = xstrdup(f[4]);
-		r->reporter.type_hint = xstrdup(f[2]);
-		r->concerned.type_hint = xstrdup(f[3]);
-		r = new_record();
-		r->text = xstrdup(f[4]);
-		r->subject = xstrdup(f[0]);
-		r->source = xstrdup("demo");
-		r->channel = xstrdup(row % 2 ? "msghead" : "avvik-xml");
-		r->ext_id = xstrdup(row % 2 ? "msg-1" : "tqm:17");
-		r->source_category = xstrdup(row % 3 ? f[0] : "Epikrise");
-		r->reporter.name = xstrdup(party_names[row % N_PARTIES]);
-		r->reporter.unit = xstrdup(unit_names[row % N_UNITS]);
-		r->concerned.name = xstrdup(party_names[(row + 3) % N_PARTIES]);
-		r->concerned.unit = xstrdup(unit_names[(row + 1) % N_UNITS]);
-		row++;
-	}
-	sbuf_release(&path);
-	sbuf_release(&data);
-	return 0;
+	return eval_rows_each(add_eval_row, &row);
 }
 
 static int setup(void **state)

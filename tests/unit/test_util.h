@@ -56,6 +56,41 @@ static inline classify_rules *rules_shipped(void)
 	return r;
 }
 
+/* tests/eval/samhandlingsavvik.tsv, the labelled evaluation set: fn gets
+ * each row's five fields (category, direction, reporter type, concerned
+ * type, text) and its line number.  0, or -1 when the file is missing or
+ * a row is short. */
+static inline int eval_rows_each(void (*fn)(void *ctx, char *const f[5], int line), void *ctx)
+{
+	sbuf path = SBUF_INIT, data = SBUF_INIT;
+	char *line, *next, *f[5];
+	int ln = 0, i, rc = 0;
+
+	sbuf_addf(&path, "%s/tests/eval/samhandlingsavvik.tsv", src_dir());
+	if (sbuf_read_file(&data, path.buf, 0))
+		rc = -1;
+	for (line = data.buf; !rc && line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (++ln == 1 || *line == '#' || !*line)
+			continue;   /* the header, comments, blank lines */
+		for (i = 0; i < 5 && !rc; i++) {
+			f[i] = line;
+			line = i < 4 ? strchr(line, '\t') : NULL;
+			if (i < 4 && !line)
+				rc = -1;
+			else if (line)
+				*line++ = '\0';
+		}
+		if (!rc)
+			fn(ctx, f, ln);
+	}
+	sbuf_release(&path);
+	sbuf_release(&data);
+	return rc;
+}
+
 /* ---- an ingest sink that keeps everything it is given ---- */
 
 typedef struct {
