@@ -1,7 +1,7 @@
 #!/bin/sh
 # The command line: version, help, exit codes, config errors, init.
 . "$AVVIK_SRC/tests/e2e/lib.sh"
-plan 31
+plan 32
 
 exits "--version exits 0" 0 avvik --version
 like "--version names the version" last.out '^avvik [0-9]+\.[0-9]+'
@@ -46,6 +46,8 @@ like "says which keys are for http" last.err "dirhttp\.conf:1: .*are for http so
 printf '[source x]\ntype = http\nurl = http://example.invalid/\ntoken_file = /etc/t\n' >plain.conf
 exits "credentials over plain http: exit 2" 2 avvik --config plain.conf help
 like "says they go over https only" last.err 'plain\.conf:1: url: .*only sent over https'
+
+exits "the shipped example config is valid" 0 avvik --config "$AVVIK_SRC/avvik.conf.example" help
 
 exits "init creates everything" 0 avvik --db a.db init --rules-dir rules
 is "database is mode 0600" "$(stat -c %a a.db)" 600
