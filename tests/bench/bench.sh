@@ -34,7 +34,8 @@ for n in ${BENCH_SIZES:-10000 100000}; do
 	printf '[avvik]\ndb = b%s.db\n[source bench]\ntype = dir\npath = c%s\n' "$n" "$n" >"b$n.conf"
 	measure "ingest --jobs 1" "$n" "$AVVIK" -q --db "b$n.db" ingest --jobs 1 --path "c$n"
 	measure "ingest --jobs 2" "$n" "$AVVIK" -q --db "j$n.db" ingest --jobs 2 --path "c$n"
-	measure classify "$n" "$AVVIK" -q --db "b$n.db" classify
+	measure "classify --jobs 1" "$n" "$AVVIK" -q --db "b$n.db" classify --jobs 1
+	measure "classify --jobs 2" "$n" "$AVVIK" -q --db "j$n.db" classify --jobs 2
 	"$AVVIK" -q --config "b$n.conf" run >/dev/null 2>&1 || true
 	# nothing new: what a nightly run costs when there is nothing to do
 	measure "no-op run" "$n" "$AVVIK" -q --config "b$n.conf" run
