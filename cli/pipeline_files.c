@@ -29,6 +29,9 @@
 /* Files larger than this are parsed by the writer itself, streaming, so
  * a huge export never sits in memory as a parsed batch. */
 #define FILES_MAX_BATCH_FILE ((off_t)8 << 20)
+/* Parsed files waiting for the writer hold at most about this much (one
+ * larger batch is let through alone), besides their number. */
+#define FILES_QUEUE_BYTES ((size_t)32 << 20)
 
 /* A file recorded before, as loaded for its directory. */
 typedef struct {
@@ -627,6 +630,7 @@ struct files_queue {
 	pthread_cond_t todo_ready, todo_room, done_ready, done_room;
 	parsed_file **todo, **done;
 	size_t cap, todo_head, todo_n, done_head, done_n;
+	size_t done_bytes;      /* what the parsed files waiting hold */
 	long in_flight;         /* queued, being parsed or parsed, not stored */
 	int closed;             /* no more files: workers finish */
 	const ingest_ctx *base;
@@ -671,10 +675,12 @@ static void *files_worker(void *arg)
 			pf->err = pf->rc ? errno : 0;
 		}
 		pthread_mutex_lock(&q->mu);
-		while (q->done_n == q->cap && !q->closed)
+		while ((q->done_n == q->cap ||
+			(q->done_n && q->done_bytes + pf->batch.bytes > FILES_QUEUE_BYTES)) && !q->closed)
 			pthread_cond_wait(&q->done_room, &q->mu);
 		q->done[(q->done_head + q->done_n) % q->cap] = pf;
 		q->done_n++;
+		q->done_bytes += pf->batch.bytes;
 		pthread_cond_signal(&q->done_ready);
 		pthread_mutex_unlock(&q->mu);
 	}
@@ -718,8 +724,11 @@ static int files_queue_take(files_queue *q, parsed_file **out)
 	*out = q->done[q->done_head];
 	q->done_head = (q->done_head + 1) % q->cap;
 	q->done_n--;
+	q->done_bytes -= (*out)->batch.bytes;
 	q->in_flight--;
-	pthread_cond_signal(&q->done_room);
+	/* every waiting worker: with the bound in bytes, which one fits now
+	 * is not known here */
+	pthread_cond_broadcast(&q->done_room);
 	pthread_mutex_unlock(&q->mu);
 	return 0;
 }
