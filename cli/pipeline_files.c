@@ -624,13 +624,14 @@ typedef struct {
 	pipeline_batch batch;
 } parsed_file;
 
-/* Two bounded rings: files to parse, and parsed files to store. */
+/* Two bounded rings: files to parse, and parsed files to store.  The
+ * writer does not wait for room to add a file: it stores one meanwhile. */
 struct files_queue {
 	pthread_mutex_t mu;
-	pthread_cond_t todo_ready, todo_room, done_ready, done_room;
-	parsed_file **todo, **done;
-	size_t cap, todo_head, todo_n, done_head, done_n;
-	size_t done_bytes;      /* what the parsed files waiting hold */
+	pthread_cond_t unparsed_ready, parsed_ready, parsed_room;
+	parsed_file **unparsed, **parsed;
+	size_t cap, unparsed_head, unparsed_n, parsed_head, parsed_n;
+	size_t parsed_bytes;      /* what the parsed files waiting hold */
 	long in_flight;         /* queued, being parsed or parsed, not stored */
 	int closed;             /* no more files: workers finish */
 	const ingest_ctx *base;
@@ -653,16 +654,15 @@ static void *files_worker(void *arg)
 		parsed_file *pf;
 
 		pthread_mutex_lock(&q->mu);
-		while (!q->todo_n && !q->closed)
-			pthread_cond_wait(&q->todo_ready, &q->mu);
-		if (!q->todo_n) {
+		while (!q->unparsed_n && !q->closed)
+			pthread_cond_wait(&q->unparsed_ready, &q->mu);
+		if (!q->unparsed_n) {
 			pthread_mutex_unlock(&q->mu);
 			return NULL;
 		}
-		pf = q->todo[q->todo_head];
-		q->todo_head = (q->todo_head + 1) % q->cap;
-		q->todo_n--;
-		pthread_cond_signal(&q->todo_room);
+		pf = q->unparsed[q->unparsed_head];
+		q->unparsed_head = (q->unparsed_head + 1) % q->cap;
+		q->unparsed_n--;
 		pthread_mutex_unlock(&q->mu);
 
 		if (pf->size > FILES_MAX_BATCH_FILE) {
@@ -675,13 +675,13 @@ static void *files_worker(void *arg)
 			pf->err = pf->rc ? errno : 0;
 		}
 		pthread_mutex_lock(&q->mu);
-		while ((q->done_n == q->cap ||
-			(q->done_n && q->done_bytes + pf->batch.bytes > FILES_QUEUE_BYTES)) && !q->closed)
-			pthread_cond_wait(&q->done_room, &q->mu);
-		q->done[(q->done_head + q->done_n) % q->cap] = pf;
-		q->done_n++;
-		q->done_bytes += pf->batch.bytes;
-		pthread_cond_signal(&q->done_ready);
+		while ((q->parsed_n == q->cap ||
+			(q->parsed_n && q->parsed_bytes + pf->batch.bytes > FILES_QUEUE_BYTES)) && !q->closed)
+			pthread_cond_wait(&q->parsed_room, &q->mu);
+		q->parsed[(q->parsed_head + q->parsed_n) % q->cap] = pf;
+		q->parsed_n++;
+		q->parsed_bytes += pf->batch.bytes;
+		pthread_cond_signal(&q->parsed_ready);
 		pthread_mutex_unlock(&q->mu);
 	}
 }
@@ -719,16 +719,16 @@ static int files_queue_take(files_queue *q, parsed_file **out)
 		pthread_mutex_unlock(&q->mu);
 		return 1;
 	}
-	while (!q->done_n)
-		pthread_cond_wait(&q->done_ready, &q->mu);
-	*out = q->done[q->done_head];
-	q->done_head = (q->done_head + 1) % q->cap;
-	q->done_n--;
-	q->done_bytes -= (*out)->batch.bytes;
+	while (!q->parsed_n)
+		pthread_cond_wait(&q->parsed_ready, &q->mu);
+	*out = q->parsed[q->parsed_head];
+	q->parsed_head = (q->parsed_head + 1) % q->cap;
+	q->parsed_n--;
+	q->parsed_bytes -= (*out)->batch.bytes;
 	q->in_flight--;
 	/* every waiting worker: with the bound in bytes, which one fits now
 	 * is not known here */
-	pthread_cond_broadcast(&q->done_room);
+	pthread_cond_broadcast(&q->parsed_room);
 	pthread_mutex_unlock(&q->mu);
 	return 0;
 }
@@ -759,12 +759,12 @@ static int files_queue_file(files_scan *s, files_dir *d, const char *path, const
 		int full;
 
 		pthread_mutex_lock(&q->mu);
-		full = q->todo_n == q->cap;
+		full = q->unparsed_n == q->cap;
 		if (!full) {
-			q->todo[(q->todo_head + q->todo_n) % q->cap] = pf;
-			q->todo_n++;
+			q->unparsed[(q->unparsed_head + q->unparsed_n) % q->cap] = pf;
+			q->unparsed_n++;
 			q->in_flight++;
-			pthread_cond_signal(&q->todo_ready);
+			pthread_cond_signal(&q->unparsed_ready);
 		}
 		pthread_mutex_unlock(&q->mu);
 		if (!full)
@@ -805,13 +805,12 @@ static int files_walk_parallel(files_scan *s, const ingest_walker *w, int jobs)
 
 	memset(&q, 0, sizeof q);
 	pthread_mutex_init(&q.mu, NULL);
-	pthread_cond_init(&q.todo_ready, NULL);
-	pthread_cond_init(&q.todo_room, NULL);
-	pthread_cond_init(&q.done_ready, NULL);
-	pthread_cond_init(&q.done_room, NULL);
+	pthread_cond_init(&q.unparsed_ready, NULL);
+	pthread_cond_init(&q.parsed_ready, NULL);
+	pthread_cond_init(&q.parsed_room, NULL);
 	q.cap = 2 * (size_t)jobs;
-	q.todo = xcalloc(q.cap, sizeof *q.todo);
-	q.done = xcalloc(q.cap, sizeof *q.done);
+	q.unparsed = xcalloc(q.cap, sizeof *q.unparsed);
+	q.parsed = xcalloc(q.cap, sizeof *q.parsed);
 	q.base = s->ictx;
 	q.format = s->run->src->format;
 	for (i = 0; i < jobs; i++)
@@ -828,19 +827,18 @@ static int files_walk_parallel(files_scan *s, const ingest_walker *w, int jobs)
 	}
 	pthread_mutex_lock(&q.mu);
 	q.closed = 1;
-	pthread_cond_broadcast(&q.todo_ready);
-	pthread_cond_broadcast(&q.done_room);
+	pthread_cond_broadcast(&q.unparsed_ready);
+	pthread_cond_broadcast(&q.parsed_room);
 	pthread_mutex_unlock(&q.mu);
 	for (i = 0; i < n_threads; i++)
 		pthread_join(tid[i], NULL);
 	s->q = NULL;
-	free(q.todo);
-	free(q.done);
+	free(q.unparsed);
+	free(q.parsed);
 	free(tid);
-	pthread_cond_destroy(&q.todo_ready);
-	pthread_cond_destroy(&q.todo_room);
-	pthread_cond_destroy(&q.done_ready);
-	pthread_cond_destroy(&q.done_room);
+	pthread_cond_destroy(&q.unparsed_ready);
+	pthread_cond_destroy(&q.parsed_ready);
+	pthread_cond_destroy(&q.parsed_room);
 	pthread_mutex_destroy(&q.mu);
 	return rc;
 }
