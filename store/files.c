@@ -35,16 +35,6 @@ static void store_file_row_read(sqlite3_stmt *s, store_file_row *row)
 	row->settled = sqlite3_column_int(s, 7);
 }
 
-static int store_rows_done(store *st, sqlite3_stmt *s, int step, int rc)
-{
-	sqlite3_reset(s);
-	if (!rc && step != SQLITE_DONE && step != SQLITE_ROW) {
-		log_error("database: %s", sqlite3_errmsg(st->db));
-		return -1;
-	}
-	return rc;
-}
-
 int store_file_get(store *st, const char *path, store_file_fn fn, void *ctx)
 {
 	sqlite3_stmt *s = store_stmt(st, "SELECT " STORE_FILE_COLUMNS " FROM source_file WHERE path = ?1");
@@ -58,7 +48,7 @@ int store_file_get(store *st, const char *path, store_file_fn fn, void *ctx)
 		store_file_row_read(s, &row);
 		rc = fn(ctx, &row);
 	}
-	return store_rows_done(st, s, step, rc);
+	return store_rows_finish(st, s, step, rc);
 }
 
 int store_files_in_dir(store *st, const char *dir, int unsettled_only, store_file_fn fn, void *ctx)
@@ -78,7 +68,7 @@ int store_files_in_dir(store *st, const char *dir, int unsettled_only, store_fil
 		store_file_row_read(s, &row);
 		rc = fn(ctx, &row);
 	}
-	return store_rows_done(st, s, step, rc);
+	return store_rows_finish(st, s, step, rc);
 }
 
 int store_file_mark(store *st, const char *dir, const store_file_row *row)
@@ -135,7 +125,7 @@ int store_dir_get(store *st, const char *path, store_dir_row *out)
 		out->ctime_ns = sqlite3_column_int64(s, 3);
 		found = 1;
 	}
-	return store_rows_done(st, s, step, 0) < 0 ? -1 : found;
+	return store_rows_finish(st, s, step, 0) < 0 ? -1 : found;
 }
 
 int store_dir_mark(store *st, const char *parent, const store_dir_row *row)
@@ -184,7 +174,7 @@ int store_dirs_in(store *st, const char *parent, int (*fn)(void *ctx, const char
 	store_bind_text(s, 1, parent);
 	while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
 		rc = fn(ctx, (const char *)sqlite3_column_text(s, 0));
-	return store_rows_done(st, s, step, rc);
+	return store_rows_finish(st, s, step, rc);
 }
 
 long store_files_count(store *st, const char *dir, int settled)

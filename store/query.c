@@ -80,17 +80,6 @@ static void query_bind(sqlite3_stmt *s, const char *commit, const period *p, con
 	}
 }
 
-static int query_finish(store *st, sqlite3_stmt *s, int rc, int step)
-{
-	if (!rc && step != SQLITE_DONE) {
-		log_error("database: %s", sqlite3_errmsg(st->db));
-		rc = -1;
-	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return rc;
-}
-
 int store_query_count(store *st, const char *commit, const period *p, const char *exclude,
 		      const store_filter *f, store_qgroup g, store_count_fn fn, void *ctx)
 {
@@ -109,7 +98,7 @@ int store_query_count(store *st, const char *commit, const period *p, const char
 			continue;
 		rc = fn(ctx, k ? (const char *)k : "", n);
 	}
-	return query_finish(st, s, rc, step);
+	return store_rows_finish(st, s, step, rc);
 }
 
 int store_query_range(store *st, const char *commit, const char *exclude,
@@ -134,7 +123,7 @@ int store_query_range(store *st, const char *commit, const char *exclude,
 		}
 		step = SQLITE_DONE;
 	}
-	if (query_finish(st, s, 0, step))
+	if (store_rows_finish(st, s, step, 0))
 		return -1;
 	return rc;
 }
@@ -159,5 +148,5 @@ int store_query_examples(store *st, const char *commit, const period *p, const c
 			date ? (const char *)date : "", subj ? (const char *)subj : "",
 			text ? (const char *)text : "");
 	}
-	return query_finish(st, s, rc, step);
+	return store_rows_finish(st, s, step, rc);
 }

@@ -299,6 +299,17 @@ sqlite3_stmt *store_stmt(store *st, const char *sql)
 	return st->cached[st->n_cached++];
 }
 
+int store_rows_finish(store *st, sqlite3_stmt *s, int step, int rc)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (!rc && step != SQLITE_DONE && step != SQLITE_ROW) {
+		log_error("database: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return rc;
+}
+
 int store_step_done(store *st, sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
@@ -725,13 +736,7 @@ int store_count(store *st, const char *commit, const period *p, store_group g,
 		const unsigned char *k = sqlite3_column_text(s, 0);
 		rc = fn(ctx, k ? (const char *)k : "", (long)sqlite3_column_int64(s, 1));
 	}
-	if (!rc && step != SQLITE_DONE) {
-		log_error("database: %s", sqlite3_errmsg(st->db));
-		rc = -1;
-	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return rc;
+	return store_rows_finish(st, s, step, rc);
 }
 
 static int type_col(sqlite3_stmt *s, int i)
@@ -778,13 +783,7 @@ int store_export_each(store *st, const char *commit, const period *p, store_expo
 		avvik_record_clear(&r);
 		avvik_class_clear(&c);
 	}
-	if (!rc && step != SQLITE_DONE) {
-		log_error("database: %s", sqlite3_errmsg(st->db));
-		rc = -1;
-	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return rc;
+	return store_rows_finish(st, s, step, rc);
 }
 
 char *store_meta_get(store *st, const char *key)
@@ -806,17 +805,5 @@ int store_meta_put(store *st, const char *key, const char *value)
 	store_bind_text(s, 1, key);
 	store_bind_text(s, 2, value);
 	return store_exec(st, Q_META_PUT);
-}
-
-long store_deviation_count(store *st)
-{
-	sqlite3_stmt *s = store_stmt(st, "SELECT count(*) FROM deviation");
-	long n = -1;
-
-	if (s && sqlite3_step(s) == SQLITE_ROW)
-		n = (long)sqlite3_column_int64(s, 0);
-	if (s)
-		sqlite3_reset(s);
-	return n;
 }
 

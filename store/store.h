@@ -111,7 +111,6 @@ long store_class_count(store *st, const char *commit);
  * deviations are never deleted, so the ids classified under a commit are
  * a prefix of all ids, and the newest tells. */
 int store_class_complete(store *st, const char *commit);
-long store_deviation_count(store *st);
 
 /* ---- report side ---- */
 /* Totals that every report names. */

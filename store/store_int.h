@@ -29,6 +29,9 @@ sqlite3_stmt *store_stmt(store *st, const char *sql);
 /* Steps a statement that returns no rows (or ignores them), resets it;
  * 0 ok, -1 logged. */
 int store_step_done(store *st, sqlite3_stmt *s);
+/* Ends a read of rows: resets s; returns rc (the callback's verdict), or
+ * -1 logged when the last step was an error (not ROW, not DONE). */
+int store_rows_finish(store *st, sqlite3_stmt *s, int step, int rc);
 void store_bind_text(sqlite3_stmt *s, int i, const char *v);   /* NULL binds NULL */
 char *store_column_dup(sqlite3_stmt *s, int i);                 /* caller frees; NULL for NULL */
 
