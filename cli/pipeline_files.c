@@ -193,20 +193,24 @@ static int files_mark(files_scan *s, const char *path, const struct stat *sb, co
 
 /* ---- what was recorded of a directory ---- */
 
+/* k becomes an owned copy of row (the store's row is borrowed). */
+static void files_known_set(files_known *k, const store_file_row *row)
+{
+	k->path = xstrdup(row->path);
+	k->row = *row;
+	k->row.path = k->path;
+	k->seen = 0;
+}
+
 static int files_known_add(void *ctx, const store_file_row *row)
 {
 	files_dir *d = ctx;
-	files_known *k;
 
 	if (d->n_known == d->alloc_known) {
 		d->alloc_known = d->alloc_known ? 2 * d->alloc_known : 64;
 		d->known = xrealloc(d->known, d->alloc_known * sizeof *d->known);
 	}
-	k = &d->known[d->n_known++];
-	k->path = xstrdup(row->path);
-	k->row = *row;
-	k->row.path = k->path;
-	k->seen = 0;
+	files_known_set(&d->known[d->n_known++], row);
 	return 0;
 }
 
@@ -239,13 +243,10 @@ static files_known *files_known_find(const files_dir *d, const char *path)
 	return NULL;
 }
 
+/* store_file_get's callback: keeps the one row. */
 static int files_row_copy(void *ctx, const store_file_row *row)
 {
-	files_known *k = ctx;
-
-	k->path = xstrdup(row->path);
-	k->row = *row;
-	k->row.path = k->path;
+	files_known_set(ctx, row);
 	return 1;
 }
 
