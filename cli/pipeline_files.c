@@ -271,6 +271,21 @@ static int files_name_dir(void *ctx, const char *path)
 	return 0;
 }
 
+/* Ends a small transaction of the scan's own (marks, forgetting): rc 0
+ * commits; otherwise, or when the commit fails, it is rolled back and the
+ * database counts as failed.  0 or -1. */
+static int files_txn_end(files_scan *s, int rc)
+{
+	if (!rc)
+		rc = store_commit(s->run->st);
+	if (rc) {
+		store_rollback(s->run->st);
+		s->run->db_failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- settled marks, in batches ---- */
 
 static int files_settle_flush(files_scan *s)
@@ -281,19 +296,13 @@ static int files_settle_flush(files_scan *s)
 
 	if (!s->n_settle)
 		return 0;
-	if (store_begin(st))
-		rc = -1;
+	rc = store_begin(st);
 	for (i = 0; i < s->n_settle && !rc; i++)
 		rc = store_file_set_kind(st, s->settle[i].path, s->settle[i].kind, s->settle[i].settled);
-	if (!rc)
-		rc = store_commit(st);
-	if (rc)
-		store_rollback(st);
+	rc = files_txn_end(s, rc);
 	for (i = 0; i < s->n_settle; i++)
 		free(s->settle[i].path);
 	s->n_settle = 0;
-	if (rc)
-		s->run->db_failed = 1;
 	return rc;
 }
 
@@ -321,12 +330,7 @@ static int files_dir_write(files_scan *s, const files_dir *d, int trusted)
 	 * is listed next time, and its parent knows it is there */
 	if (!trusted)
 		row.mtime_ns = row.ctime_ns = -1;
-	if (store_begin(st) || store_dir_mark(st, d->parent, &row) || store_commit(st)) {
-		store_rollback(st);
-		s->run->db_failed = 1;
-		return -1;
-	}
-	return 0;
+	return files_txn_end(s, store_begin(st) || store_dir_mark(st, d->parent, &row));
 }
 
 static void files_dir_free(files_dir *d)
@@ -429,18 +433,11 @@ static int files_dir_forget_unseen(files_scan *s, files_dir *d)
 		n += !d->known[i].seen;
 	if (!n)
 		return 0;
-	if (store_begin(st))
-		rc = -1;
+	rc = store_begin(st);
 	for (i = 0; i < d->n_known && !rc; i++)
 		if (!d->known[i].seen)
 			rc = store_path_forget(st, d->known[i].path);
-	if (!rc)
-		rc = store_commit(st);
-	if (rc) {
-		store_rollback(st);
-		s->run->db_failed = 1;
-	}
-	return rc;
+	return files_txn_end(s, rc);
 }
 
 static int files_dir_end(void *ctx, const char *dir, int whole)
@@ -477,12 +474,8 @@ static int files_dir_end(void *ctx, const char *dir, int whole)
 static void files_gone(void *ctx, const char *path)
 {
 	files_scan *s = ctx;
-	store *st = s->run->st;
 
-	if (store_begin(st) || store_path_forget(st, path) || store_commit(st)) {
-		store_rollback(st);
-		s->run->db_failed = 1;
-	}
+	files_txn_end(s, store_begin(s->run->st) || store_path_forget(s->run->st, path));
 }
 
 static void files_problem(void *ctx, const char *path)
@@ -597,13 +590,8 @@ static int files_visit(void *ctx, const char *path)
 		 * no more; only the new identity is recorded */
 		if (ingest_file_digest(path, sha) == 0 && !strcmp(sha, row->sha256)) {
 			s->total->files_unchanged++;
-			if (store_begin(s->run->st) ||
-			    files_mark(s, path, &sb, sha, row->kind, row->settled < 0) ||
-			    store_commit(s->run->st)) {
-				store_rollback(s->run->st);
-				s->run->db_failed = 1;
-				rc = -1;
-			}
+			rc = files_txn_end(s, store_begin(s->run->st) ||
+					   files_mark(s, path, &sb, sha, row->kind, row->settled < 0));
 			goto out;
 		}
 	}
