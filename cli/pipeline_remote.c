@@ -202,22 +202,22 @@ static void imap_setup(pipeline_remote *r, store *st)
 	r->last = imap_cursor_u64(st, src->name, r->key_uid.buf);
 }
 
-/* Parses what was fetched into b, in the fetcher's thread.  origin NULL:
- * the IMAP message's own ("URL;UID=n"). */
-static void remote_parse(pipeline_remote *r, const remote_unit *u, const char *origin,
-			 const char *data, size_t len, ingest_format fmt, pipeline_batch *b)
+/* Where an IMAP message came from, as its records and quarantine name it. */
+static void imap_origin(sbuf *out, const cli_source *src, uint64_t uid)
+{
+	sbuf_reset(out);
+	sbuf_addf(out, "%s;UID=%llu", src->url, (unsigned long long)uid);
+}
+
+/* Parses what was fetched into b, in the fetcher's thread. */
+static void remote_parse(pipeline_remote *r, const char *origin, const char *data, size_t len,
+			 ingest_format fmt, pipeline_batch *b)
 {
 	ingest_ctx ctx = r->parse;
-	sbuf own = SBUF_INIT;
 
-	if (!origin) {
-		sbuf_addf(&own, "%s;UID=%llu", r->src->url, (unsigned long long)u->uid);
-		origin = own.buf;
-	}
 	ctx.sink = pipeline_batch_sink;
 	ctx.sink_ctx = b;
 	ingest_buffer(&ctx, origin, data, len, fmt);   /* the batch sink never fails */
-	sbuf_release(&own);
 }
 
 /* The next unit from the server: the mailbox's UIDVALIDITY, then what is
@@ -264,8 +264,12 @@ static void imap_fetch_next(pipeline_remote *r, remote_unit *u)
 		/* too big: kept out, but said so; the cursor moves past it */
 		r->fetched++;
 		u->kind = UNIT_IMAP_MESSAGE;
-		if (!u->too_big)
-			remote_parse(r, u, NULL, u->msg.buf, u->msg.len, INGEST_FORMAT_EML, &u->batch);
+		if (!u->too_big) {
+			sbuf origin = SBUF_INIT;
+			imap_origin(&origin, r->src, uid);
+			remote_parse(r, origin.buf, u->msg.buf, u->msg.len, INGEST_FORMAT_EML, &u->batch);
+			sbuf_release(&origin);
+		}
 		sbuf_release(&u->msg);
 		u->bytes = u->batch.bytes;
 		return;
@@ -418,7 +422,7 @@ static void http_fetch_next(pipeline_remote *r, remote_unit *u)
 	u->doc_sha = xcalloc(u->n_docs ? u->n_docs : 1, sizeof *u->doc_sha);
 	for (i = 0; i < u->n_docs; i++) {
 		ingest_sha256_hex(u->docs[i].buf, u->docs[i].len, u->doc_sha[i]);
-		remote_parse(r, u, src->url, u->docs[i].buf, u->docs[i].len, src->format, &u->doc_batch[i]);
+		remote_parse(r, src->url, u->docs[i].buf, u->docs[i].len, src->format, &u->doc_batch[i]);
 		sbuf_release(&u->docs[i]);
 		u->bytes += u->doc_batch[i].bytes;
 	}
@@ -700,25 +704,23 @@ static int imap_store_message(ingest_run *run, pipeline_remote *r,
 {
 	store *st = run->st;
 	const cli_source *src = r->src;
-	sbuf origin = SBUF_INIT;
-	int rc;
+	int rc = 0;
 
-	sbuf_addf(&origin, "%s;UID=%llu", src->url, (unsigned long long)u->uid);
 	memset(&run->file, 0, sizeof run->file);
 	if (store_begin(st)) {
 		run->db_failed = 1;
-		sbuf_release(&origin);
 		return -1;
 	}
 	if (u->too_big) {
+		sbuf origin = SBUF_INIT;
+		imap_origin(&origin, src, u->uid);
 		log_warn("source %s: %s (quarantined)", src->name, u->err.buf);
 		rc = store_quarantine_put(st, src->name, origin.buf, 0, u->err.buf, NULL, NULL, 0) < 0;
 		run->file.quarantined++;
+		sbuf_release(&origin);
 	} else {
 		pipeline_batch_replay(run, &u->batch);
-		rc = 0;
 	}
-	sbuf_release(&origin);
 	if (rc || run->db_failed || imap_cursor_put(st, src->name, r->key_uid.buf, u->uid) ||
 	    store_commit(st)) {
 		store_rollback(st);
