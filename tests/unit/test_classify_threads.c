@@ -261,28 +261,12 @@ static void test_threads_agree_interpreter(void **state)
 
 static int load_hostile(classify_rules **out, sbuf *err)
 {
-	sbuf cats = SBUF_INIT, path = SBUF_INIT;
-	const char *names[] = { "categories.yaml", "orgs.yaml", "rules/test.yaml" };
-	const char *data[3];
-	size_t len[3];
-	int rc;
-
-	sbuf_addf(&path, "%s/rules/categories.yaml", src_dir());
-	assert_int_equal(sbuf_read_file(&cats, path.buf, 0), 0);
-	data[0] = cats.buf;
-	data[1] = "orgs:\n  - { id: unn, name: UNN HF, type: unn, aliases: [UNN] }\n"
-		  "fastlege_patterns: ['(x+)+$']\n";
-	data[2] = "rules:\n"
-		  "  - id: evil\n    category: legemidler\n    priority: 90\n"
-		  "    when: { text: '(a+)+$' }\n"
-		  "  - id: fine\n    category: epikrise\n    when: { text: epikrisen }\n";
-	for (rc = 0; rc < 3; rc++)
-		len[rc] = strlen(data[rc]);
-	len[0] = cats.len;
-	rc = classify_rules_load_mem(out, names, data, len, 3, err);
-	sbuf_release(&cats);
-	sbuf_release(&path);
-	return rc;
+	return rules_load_mem("rules:\n"
+			      "  - id: evil\n    category: legemidler\n    priority: 90\n"
+			      "    when: { text: '(a+)+$' }\n"
+			      "  - id: fine\n    category: epikrise\n    when: { text: epikrisen }\n",
+			      "orgs:\n  - { id: unn, name: UNN HF, type: unn, aliases: [UNN] }\n"
+			      "fastlege_patterns: ['(x+)+$']\n", out, err);
 }
 
 static size_t count_in(const char *s, const char *needle)

@@ -316,24 +316,7 @@ static const char test_orgs[] =
  * from memory: -1 with err on a load error. */
 static int load_mem(const char *rules_text, const char *orgs, classify_rules **out, sbuf *err)
 {
-	sbuf cats = SBUF_INIT, path = SBUF_INIT;
-	const char *names[] = { "categories.yaml", "orgs.yaml", "rules/test.yaml" };
-	const char *data[3];
-	size_t len[3];
-	int rc;
-
-	sbuf_addf(&path, "%s/rules/categories.yaml", src_dir());
-	assert_int_equal(sbuf_read_file(&cats, path.buf, 0), 0);
-	data[0] = cats.buf;
-	data[1] = orgs ? orgs : test_orgs;
-	data[2] = rules_text;
-	len[0] = cats.len;
-	len[1] = strlen(data[1]);
-	len[2] = strlen(rules_text);
-	rc = classify_rules_load_mem(out, names, data, len, 3, err);
-	sbuf_release(&cats);
-	sbuf_release(&path);
-	return rc;
+	return rules_load_mem(rules_text, orgs ? orgs : test_orgs, out, err);
 }
 
 static double now_s(void)

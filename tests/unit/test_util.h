@@ -56,6 +56,34 @@ static inline classify_rules *rules_shipped(void)
 	return r;
 }
 
+#ifdef AVVIK_CLASSIFY_INT_H
+/* A rule set from memory: the shipped categories, orgs_text as orgs.yaml
+ * and rules_text as one rule file.  0, or -1 with err on a load error.
+ * For the tests that include classify's internals. */
+static inline int rules_load_mem(const char *rules_text, const char *orgs_text,
+				 classify_rules **out, sbuf *err)
+{
+	sbuf cats = SBUF_INIT, path = SBUF_INIT;
+	const char *names[] = { "categories.yaml", "orgs.yaml", "rules/test.yaml" };
+	const char *data[3];
+	size_t len[3];
+	int rc;
+
+	sbuf_addf(&path, "%s/rules/categories.yaml", src_dir());
+	assert_int_equal(sbuf_read_file(&cats, path.buf, 0), 0);
+	data[0] = cats.buf;
+	data[1] = orgs_text;
+	data[2] = rules_text;
+	len[0] = cats.len;
+	len[1] = strlen(orgs_text);
+	len[2] = strlen(rules_text);
+	rc = classify_rules_load_mem(out, names, data, len, 3, err);
+	sbuf_release(&cats);
+	sbuf_release(&path);
+	return rc;
+}
+#endif
+
 /* tests/eval/samhandlingsavvik.tsv, the labelled evaluation set: fn gets
  * each row's five fields (category, direction, reporter type, concerned
  * type, text) and its line number.  0, or -1 when the file is missing or
