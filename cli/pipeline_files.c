@@ -515,7 +515,11 @@ static int files_store_end(files_scan *s, files_dir *d, const char *path, int rc
 	}
 	store_rollback(st);
 	/* Could not be read: nothing of it was stored; the next run tries again. */
-	log_warn("%s: cannot read: %s", path, strerror(saved_errno));
+	if (saved_errno == ESTALE)
+		log_error("%s: changed while being read; nothing of it was stored, "
+			  "it is read again whole next run", path);
+	else
+		log_warn("%s: cannot read: %s", path, strerror(saved_errno));
 	s->total->failed = 1;
 	if (d)
 		d->failed = 1;

@@ -34,6 +34,8 @@
 #include <libxml/tree.h>
 #include <libxml/xmlreader.h>
 
+#include <openssl/evp.h>
+
 #define AX INGEST_NS_AVVIK
 
 /* Where the bytes come from: a buffer, or a regular file (fd >= 0). */
@@ -288,16 +290,82 @@ static int ingest_ax_quarantine_file(const ingest_ctx *ctx, const char *origin,
 	return rc;
 }
 
+/* Pass 2 reads the file through this, so that what is hashed is exactly
+ * what was parsed: a file rewritten between the passes (or during pass 2)
+ * shows as a different hash, never as a record silently missing. */
+typedef struct {
+	int fd;
+	EVP_MD_CTX *md;
+	int failed;
+} ingest_ax_io;
+
+static int ingest_ax_io_read(void *ctx, char *buf, int len)
+{
+	ingest_ax_io *io = ctx;
+	ssize_t n;
+
+	do
+		n = read(io->fd, buf, (size_t)len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		io->failed = 1;
+		return -1;
+	}
+	EVP_DigestUpdate(io->md, buf, (size_t)n);
+	return (int)n;
+}
+
+static int ingest_ax_io_close(void *ctx)
+{
+	(void)ctx;   /* the fd is the caller's */
+	return 0;
+}
+
+/* The rest of the file after the parser stopped, into the hash; the hex
+ * digest into out.  0, or -1 when the file could not be read. */
+static int ingest_ax_io_finish(ingest_ax_io *io, char out[65])
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0, i;
+	char buf[65536];
+
+	while (!io->failed && ingest_ax_io_read(io, buf, (int)sizeof buf) > 0)
+		;
+	EVP_DigestFinal_ex(io->md, digest, &dlen);
+	for (i = 0; i < dlen && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+	out[64] = '\0';
+	return io->failed ? -1 : 0;
+}
+
+/* A child of the root that pass 1 found nested too deep: quarantined
+ * alone, and skipped. */
+static int ingest_ax_deep(const ingest_ctx *ctx, const char *origin, xmlTextReaderPtr reader,
+			  long line)
+{
+	xmlChar *outer = xmlTextReaderReadOuterXml(reader);
+	int rc;
+
+	rc = ingest_emit_problem(ctx, INGEST_ITEM_QUARANTINE, (const char *)outer,
+				 outer ? strlen((const char *)outer) : 0, NULL, line,
+				 "%s:%ld: record nested deeper than %d levels", origin, line,
+				 INGEST_XML_MAX_DEPTH);
+	xmlFree(outer);
+	return rc;
+}
+
 static int ingest_ax_run(const ingest_ctx *ctx, const char *origin, const ingest_ax_src *src)
 {
 	ingest_xml_scan scan;
 	ingest_xml_errors err;
 	xmlTextReaderPtr reader = NULL;
-	char sha[65];
+	ingest_ax_io io = { src->fd, NULL, 0 };
+	char sha[65], sha2[65];
 	char *system = NULL;
 	sbuf why = SBUF_INIT;
-	long why_line = 0, emitted = 0;
-	int ret, rc = 0;
+	long why_line = 0, emitted = 0, child = 0;
+	size_t next_deep = 0;
+	int ret, rc = 0, changed = 0;
 
 	/* pass 1: is the whole file well-formed, DTD-free, ours? */
 	ingest_xml_scan_init(&scan);
@@ -324,14 +392,19 @@ static int ingest_ax_run(const ingest_ctx *ctx, const char *origin, const ingest
 		goto out_scan;
 	}
 
-	/* pass 2: record by record */
+	/* pass 2: record by record.  HUGE only lifts the depth limit here:
+	 * pass 1 held the file to every other limit, and the records nested
+	 * too deep are skipped, not expanded. */
 	ingest_xml_errors_begin(&err);
 	if (src->fd >= 0) {
-		if (lseek(src->fd, 0, SEEK_SET) == 0)
-			reader = xmlReaderForFd(src->fd, origin, NULL, ingest_xml_options());
+		io.md = EVP_MD_CTX_new();
+		if (io.md && EVP_DigestInit_ex(io.md, EVP_sha256(), NULL) &&
+		    lseek(src->fd, 0, SEEK_SET) == 0)
+			reader = xmlReaderForIO(ingest_ax_io_read, ingest_ax_io_close, &io, origin,
+						NULL, ingest_xml_options() | XML_PARSE_HUGE);
 	} else if (src->len <= INT_MAX) {
 		reader = xmlReaderForMemory(src->data, (int)src->len, origin, NULL,
-					    ingest_xml_options());
+					    ingest_xml_options() | XML_PARSE_HUGE);
 	}
 	if (!reader) {
 		ingest_xml_errors_end(&err);
@@ -373,6 +446,14 @@ static int ingest_ax_run(const ingest_ctx *ctx, const char *origin, const ingest
 			if (why.len)
 				break;
 		} else if (type == XML_READER_TYPE_ELEMENT && depth == 1 &&
+			   next_deep < scan.n_deep && scan.deep[next_deep] == ++child) {
+			ingest_xml_errors_end(&err);
+			rc = ingest_ax_deep(ctx, origin, reader, scan.deep_line[next_deep]);
+			ingest_xml_errors_resume(&err);
+			next_deep++;
+			ret = xmlTextReaderNext(reader);
+			continue;
+		} else if (type == XML_READER_TYPE_ELEMENT && depth == 1 &&
 			   !strcmp((const char *)xmlTextReaderConstLocalName(reader), "avvik") &&
 			   xmlTextReaderConstNamespaceUri(reader) &&
 			   !strcmp((const char *)xmlTextReaderConstNamespaceUri(reader), AX)) {
@@ -390,18 +471,17 @@ static int ingest_ax_run(const ingest_ctx *ctx, const char *origin, const ingest
 		ret = xmlTextReaderRead(reader);
 	}
 	ingest_xml_errors_end(&err);
-	if (!why.len && rc == 0 && (ret < 0 || err.n)) {
-		/* pass 1 said well-formed: the file changed under us, or memory ran out */
+	if (src->fd >= 0 && !why.len && rc == 0) {
+		/* pass 1 said well-formed and within every limit: a failure now,
+		 * or other bytes than pass 1 hashed, mean the file changed */
+		if (ingest_ax_io_finish(&io, sha2) < 0)
+			changed = -1;
+		else if (ret < 0 || err.n || strcmp(sha, sha2))
+			changed = 1;
+	} else if (!why.len && rc == 0 && (ret < 0 || err.n)) {
 		why_line = err.line;
 		sbuf_addf(&why, "second pass failed after %ld records: %s", emitted,
 			  err.msg.len ? err.msg.buf : "read error");
-		/* records were handed on already: say so loudly (the reason itself,
-		 * scrubbed, goes to the sink) */
-		sbuf o = SBUF_INIT;
-		ingest_clean_text(ctx, NULL, origin, &o);
-		log_error("%s: changed while being read; %ld records were handed on before "
-			  "the file was quarantined", o.buf, emitted);
-		sbuf_release(&o);
 	}
 	xmlFreeTextReader(reader);
 out_err:
@@ -409,9 +489,16 @@ out_err:
 	if (why.len && rc == 0)
 		rc = ingest_ax_quarantine_file(ctx, origin, src, sha, why_line, why.buf);
 out_scan:
+	EVP_MD_CTX_free(io.md);
 	free(system);
 	sbuf_release(&why);
 	ingest_xml_scan_release(&scan);
+	if (changed) {
+		/* nothing of it may be kept: the caller rolls back, the next
+		 * run reads it again whole */
+		errno = changed < 0 ? EIO : ESTALE;
+		return -1;
+	}
 	return rc;
 }
 

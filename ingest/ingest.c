@@ -396,6 +396,27 @@ int ingest_file_digest(const char *path, char sha256[65])
 	return rc;
 }
 
+/* Did the file change while it was read?  Its stat against the one taken
+ * at open (a truncate or a write moves ctime), and, for a file read into
+ * memory, the bytes parsed against the hash remembered for it. */
+static int ingest_file_changed(int fd, const struct stat *before, const sbuf *parsed,
+			       const char sha256[65])
+{
+	struct stat now;
+	char sha[65];
+
+	if (fstat(fd, &now) < 0 || now.st_size != before->st_size ||
+	    now.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != before->st_mtim.tv_nsec ||
+	    now.st_ctim.tv_sec != before->st_ctim.tv_sec ||
+	    now.st_ctim.tv_nsec != before->st_ctim.tv_nsec)
+		return 1;
+	if (!parsed)
+		return 0;
+	ingest_sha256_hex(parsed->buf, parsed->len, sha);
+	return strcmp(sha, sha256) != 0;
+}
+
 int ingest_file(const ingest_ctx *ctx, const char *path, ingest_format fmt)
 {
 	return ingest_file_read(ctx, path, fmt, NULL);
@@ -484,6 +505,12 @@ int ingest_file_read(const ingest_ctx *ctx, const char *path, ingest_format fmt,
 		rc = ingest_msghead_buffer(ctx, path, all.buf, all.len);
 out:
 	saved = errno;
+	if (info && ingest_file_changed(fd, &st, all.len ? &all : NULL, info->sha256)) {
+		/* what was parsed is not what is remembered: nothing of it may be
+		 * kept, and the next run must read it again whole */
+		rc = -1;
+		saved = ESTALE;
+	}
 	close(fd);
 	sbuf_release(&head);
 	sbuf_release(&why);

@@ -65,7 +65,8 @@ typedef struct {
 int ingest_file(const ingest_ctx *ctx, const char *path, ingest_format fmt);
 /* Same, and says what was read: the open file's stat, the sha256 of all
  * its bytes, and the format it was read as (AUTO when it could not be
- * told). */
+ * told).  -1 with errno ESTALE when the file changed while it was read:
+ * items were handed to the sink already, and the caller must drop them. */
 typedef struct {
 	struct stat st;
 	char sha256[65];

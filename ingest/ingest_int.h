@@ -40,7 +40,22 @@ typedef struct {
 	sbuf error;        /* the first problem ("" when ok) */
 	sbuf root_name;    /* local name of the root element */
 	sbuf root_ns;      /* its namespace URI ("" when none) */
+	/* children of the root (1-based, in document order) holding elements
+	 * nested deeper than INGEST_XML_MAX_DEPTH: libxml2 refuses them, so
+	 * the record alone is quarantined, not the rest of the file */
+	long *deep;
+	long *deep_line;
+	size_t n_deep, alloc_deep;
+	long children;     /* children of the root seen so far */
 } ingest_xml_scan;
+
+/* Deeper than this, libxml2 refuses an element without XML_PARSE_HUGE; an
+ * export record holding one is quarantined alone. */
+#define INGEST_XML_MAX_DEPTH 256
+/* Deeper than this, a document is refused whole. */
+#define INGEST_XML_DOC_MAX_DEPTH 1024
+#define INGEST_STR(x) #x
+#define INGEST_XSTR(x) INGEST_STR(x)
 
 void ingest_xml_scan_init(ingest_xml_scan *s);
 void ingest_xml_scan_release(ingest_xml_scan *s);

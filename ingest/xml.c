@@ -222,6 +222,26 @@ static void ingest_scan_start(void *ud, const xmlChar *localname, const xmlChar 
 	st->text_len = 0;
 	(void)prefix; (void)nb_namespaces; (void)namespaces;
 	(void)nb_attributes; (void)nb_defaulted; (void)attributes;
+	if (st->depth == 1)
+		st->s->children++;
+	if (st->depth >= INGEST_XML_MAX_DEPTH) {
+		ingest_xml_scan *s = st->s;
+		if (st->depth >= INGEST_XML_DOC_MAX_DEPTH) {
+			ingest_scan_stop(st, "", "elements nested deeper than "
+					 INGEST_XSTR(INGEST_XML_DOC_MAX_DEPTH) " levels");
+			return;
+		}
+		if (!s->n_deep || s->deep[s->n_deep - 1] != s->children) {
+			if (s->n_deep == s->alloc_deep) {
+				s->alloc_deep = s->alloc_deep ? 2 * s->alloc_deep : 8;
+				s->deep = xrealloc(s->deep, s->alloc_deep * sizeof *s->deep);
+				s->deep_line = xrealloc(s->deep_line,
+							s->alloc_deep * sizeof *s->deep_line);
+			}
+			s->deep[s->n_deep] = s->children;
+			s->deep_line[s->n_deep++] = xmlSAX2GetLineNumber(st->pc);
+		}
+	}
 	if (st->depth++ == 0 && !st->s->reached_root) {
 		st->s->reached_root = 1;
 		sbuf_adds(&st->s->root_name, (const char *)localname);
@@ -262,6 +282,10 @@ void ingest_xml_scan_release(ingest_xml_scan *s)
 	sbuf_release(&s->error);
 	sbuf_release(&s->root_name);
 	sbuf_release(&s->root_ns);
+	free(s->deep);
+	free(s->deep_line);
+	s->deep = s->deep_line = NULL;
+	s->n_deep = s->alloc_deep = 0;
 }
 
 /* One scan: begin() creates the push parser, feed() gives it bytes, end()

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <unistd.h>
 
 #include "ingest/ingest.h"
 #include "test_util.h"
@@ -452,6 +453,126 @@ static void test_huge_text_node(void **state)
 	sbuf_release(&doc);
 }
 
+/* An export of n generated records; record deep (1-based, 0 none) nested
+ * deeper than libxml2 allows. */
+static void gen_export(sbuf *doc, size_t n, size_t deep)
+{
+	size_t i, d;
+
+	sbuf_adds(doc, "<avvik-export xmlns=\"urn:avvik:export:1\" version=\"1.0\" system=\"Gen\">\n");
+	for (i = 1; i <= n; i++) {
+		sbuf_addf(doc, "<avvik id=\"G-%zu\"><reported-at>2024-01-%02zu</reported-at>"
+			       "<reporter><organisation>Lødingen kommune</organisation></reporter>"
+			       "<concerned><organisation>UNN</organisation></concerned>"
+			       "<description>Avvik nr %zu", i, 1 + i % 28, i);
+		for (d = 0; i == deep && d < 300; d++)
+			sbuf_adds(doc, "<b>");
+		for (d = 0; i == deep && d < 300; d++)
+			sbuf_adds(doc, "</b>");
+		sbuf_adds(doc, "</description></avvik>\n");
+	}
+	sbuf_adds(doc, "</avvik-export>\n");
+}
+
+static char *write_temp(const sbuf *doc)
+{
+	char *path = strdup("/tmp/avvik-test-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, doc->buf, doc->len), (ssize_t)doc->len);
+	close(fd);
+	return path;
+}
+
+/* One record nested too deep is quarantined alone; the records after it
+ * are read (it used to end the file with a false "changed while read"). */
+static void test_deep_record_alone(void **state)
+{
+	collector c = { 0 };
+	ingest_ctx x = make_ctx(&c);
+	ingest_file_info info;
+	sbuf doc = SBUF_INIT;
+	char *path;
+
+	(void)state;
+	gen_export(&doc, 5, 2);
+	path = write_temp(&doc);
+	assert_int_equal(ingest_file_read(&x, path, INGEST_FORMAT_AUTO, &info), 0);
+	assert_int_equal(c.n, 5);
+	assert_int_equal(c.items[0].kind, INGEST_ITEM_DEVIATION);
+	assert_int_equal(c.items[1].kind, INGEST_ITEM_QUARANTINE);
+	assert_non_null(strstr(c.items[1].reason, "nested deeper than 256"));
+	assert_int_equal(c.items[1].line, 3);
+	assert_int_equal(c.items[4].kind, INGEST_ITEM_DEVIATION);
+	assert_string_equal(c.items[4].rec.ext_id, "Gen:G-5");
+	collector_free(&c);
+	/* the same from memory */
+	assert_int_equal(ingest_buffer(&x, "deep.xml", doc.buf, doc.len, INGEST_FORMAT_AUTO), 0);
+	assert_int_equal(c.n, 5);
+	assert_int_equal(c.items[1].kind, INGEST_ITEM_QUARANTINE);
+	collector_free(&c);
+	unlink(path);
+	free(path);
+	sbuf_release(&doc);
+}
+
+typedef struct {
+	collector c;
+	const char *path;
+	int truncated;
+} rewriter;
+
+/* The sink of a reader whose file is truncated under it at the first
+ * record (a writer rewriting it in place). */
+static int rewrite_sink(void *ctx, const ingest_item *it)
+{
+	rewriter *w = ctx;
+
+	if (!w->truncated++)
+		assert_int_equal(truncate(w->path, 0), 0);
+	return collect(&w->c, it);
+}
+
+/* A file truncated while it is read, then given the same bytes back: the
+ * read fails with ESTALE (the caller drops what it got and reads the file
+ * again next time), never succeeds with part of the records. */
+static void test_rewritten_while_read(void **state)
+{
+	rewriter w = { { 0 }, NULL, 0 };
+	ingest_ctx x = make_ctx(&w.c);
+	ingest_file_info info;
+	sbuf doc = SBUF_INIT;
+	char *path;
+	int rc;
+
+	(void)state;
+	gen_export(&doc, 3000, 0);
+	path = write_temp(&doc);
+	w.path = path;
+	x.sink = rewrite_sink;
+	x.sink_ctx = &w;
+	errno = 0;
+	rc = ingest_file_read(&x, path, INGEST_FORMAT_AUTO, &info);
+	assert_int_equal(rc, -1);
+	assert_int_equal(errno, ESTALE);
+	assert_true(w.c.n < 3000);
+	/* the same bytes back: read whole */
+	collector_free(&w.c);
+	{
+		char *again = write_temp(&doc);
+		assert_int_equal(rename(again, path), 0);
+		free(again);
+	}
+	w.truncated = 1;
+	assert_int_equal(ingest_file_read(&x, path, INGEST_FORMAT_AUTO, &info), 0);
+	assert_int_equal(w.c.n, 3000);
+	collector_free(&w.c);
+	unlink(path);
+	free(path);
+	sbuf_release(&doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,6 +586,8 @@ int main(void)
 		cmocka_unit_test(test_many_records),
 		cmocka_unit_test(test_file_equals_buffer),
 		cmocka_unit_test(test_huge_text_node),
+		cmocka_unit_test(test_deep_record_alone),
+		cmocka_unit_test(test_rewritten_while_read),
 	};
 
 	return cmocka_run_group_tests_name("avvik_xml", tests, NULL, NULL);
