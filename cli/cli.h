@@ -84,6 +84,10 @@ store *cli_store_open(const cli_config *cfg);
 char *cli_rules_dir(const cli_config *cfg, store *st);
 /* Reads the pseudonym key; refuses a key file others can read. */
 int cli_key_load(const char *path, unsigned char *key, size_t *len);
+/* avvik's own files (pipeline_opts.private_paths), NULL-terminated;
+ * free with cli_strv_free. */
+char **cli_private_paths(const cli_config *cfg);
+void cli_strv_free(char **v);
 /* Writes to path atomically (temp file + rename) or to stdout for NULL/"-". */
 typedef struct {
 	FILE *f;
@@ -105,6 +109,10 @@ typedef struct {
 	size_t key_len;
 	int jobs;                   /* worker threads (1 = this thread only) */
 	int rescan;                 /* stat every file: trust no directory's mtime */
+	/* avvik's own files (the database and its -wal, -shm, -journal and
+	 * lock, the key, the configuration, secrets): never read as input,
+	 * even when a source's tree holds them; NULL-terminated */
+	const char *const *private_paths;
 } pipeline_opts;
 
 /* Ingests srcs in their order, one transaction per file or message, the

@@ -48,6 +48,8 @@ static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, s
 	size_t key_len = sizeof key;
 	pipeline_opts o;
 	ingest_tally t;
+	char **priv;
+	int rc;
 
 	if (cli_key_load(cfg->key_file, key, &key_len))
 		return EXIT_USAGE;
@@ -55,9 +57,12 @@ static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, s
 	o.key_len = key_len;
 	o.jobs = cfg->jobs;
 	o.rescan = rescan;
+	o.private_paths = (const char *const *)(priv = cli_private_paths(cfg));
 	memset(&t, 0, sizeof t);
 	t.rc = EXIT_DONE;
-	if (pipeline_ingest_sources(st, srcs, n, &o, ingest_source_done, &t))
+	rc = pipeline_ingest_sources(st, srcs, n, &o, ingest_source_done, &t);
+	cli_strv_free(priv);
+	if (rc)
 		return EXIT_FATAL;
 	if (n > 1)
 		printf("total: %ld files (%ld unchanged), %ld new, %ld duplicates, %ld skipped, "

@@ -90,7 +90,7 @@ int cmd_init(cli_config *cfg, int argc, char **argv)
 		rules_dir = cfg->rules_dir ? xstrdup(cfg->rules_dir) : init_default_rules_dir(cfg->db);
 
 	if (store_open(&st, cfg->db, 1, &err)) {
-		log_error("%s", err.buf);
+		log_error("%s", err.buf);   /* rc: EXIT_FATAL */
 		goto out;
 	}
 	if (store_was_created(st))

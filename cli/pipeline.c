@@ -15,20 +15,56 @@
 #include <unistd.h>
 
 /* Quarantines the item's bytes with reason: 0 done, -1 database error. */
+/* Bytes that may be a secret or a database are not kept in quarantine
+ * (where anyone with a copy of the database could read them): an SQLite
+ * database or WAL, or a short run of bytes that is not text, as a key is. */
+static int pipeline_looks_secret(const char *raw, size_t len)
+{
+	static const char sqlite_magic[16] = "SQLite format 3";
+	size_t i, odd = 0;
+
+	if (len >= 16 && !memcmp(raw, sqlite_magic, 16))
+		return 1;
+	if (len >= 4 && (unsigned char)raw[0] == 0x37 && (unsigned char)raw[1] == 0x7f &&
+	    (unsigned char)raw[2] == 0x06 && ((unsigned char)raw[3] & 0xfe) == 0x82)
+		return 1;   /* WAL header */
+	if (len > 4096)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)raw[i];
+		odd += (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
+	}
+	return len && odd * 8 >= len;   /* an eighth control bytes: binary */
+}
+
 static int pipeline_quarantine(ingest_run *run, const ingest_item *it, const char *reason)
 {
-	run->file_held++;
-	int rc = store_quarantine_put(run->st, run->src->name, NULL, it->line, reason,
-				      it->raw_sha256, it->raw, it->raw_len);
+	const char *raw = it->raw;
+	size_t raw_len = it->raw_len;
+	sbuf why = SBUF_INIT;
+	int rc;
 
-	if (rc < 0)
+	run->file_held++;
+	if (raw && pipeline_looks_secret(raw, raw_len)) {
+		sbuf_addf(&why, "%s (bytes not kept: binary, possibly a key or a database)", reason);
+		reason = why.buf;
+		raw = NULL;
+		raw_len = 0;
+	}
+	rc = store_quarantine_put(run->st, run->src->name, NULL, it->line, reason,
+				  it->raw_sha256, raw, raw_len);
+
+	if (rc < 0) {
+		sbuf_release(&why);
 		return -1;
+	}
 	if (rc > 0) {
 		run->file.quarantined++;
 		log_warn("%s (quarantined)", reason);
 	} else {
 		log_info("%s (already in quarantine)", reason);
 	}
+	sbuf_release(&why);
 	return 0;
 }
 

@@ -76,6 +76,8 @@ typedef struct {
 	files_queue *q;         /* jobs > 1 */
 	long dirs_listed, dirs_unchanged;
 	char *root;             /* the source's path, spelled one way */
+	struct files_priv { dev_t dev; ino_t ino; } *priv;
+	size_t n_priv;          /* avvik's own files: never input */
 } files_scan;
 
 static int64_t files_ns(const struct timespec *t)
@@ -577,6 +579,15 @@ static int files_visit(void *ctx, const char *path)
 	}
 	if (k)
 		k->seen = 1;
+	for (size_t i = 0; i < s->n_priv; i++)
+		if (sb.st_dev == s->priv[i].dev && sb.st_ino == s->priv[i].ino) {
+			/* the key or the database as "input" would put the key's
+			 * bytes in the quarantine table, for any reader of a copy */
+			log_warn("%s: skipped: avvik's own file (its database, key, configuration "
+				 "or a secret), never read as input", path);
+			s->total->skipped++;
+			goto out;
+		}
 	/* recorded before kinds were (schema 2): read once more, so that its
 	 * kind and whether anything of it is in quarantine are known */
 	if (row && row->kind == STORE_FILE_UNKNOWN)
@@ -850,6 +861,14 @@ int pipeline_files(ingest_run *run, ingest_ctx *ictx, const pipeline_opts *o, pi
 	s.every_file = o->rescan || src->scan_every_file;
 	s.now = time(NULL);
 	s.root = files_path_normal(src->path);
+	for (size_t i = 0; o->private_paths && o->private_paths[i]; i++) {
+		struct stat sb;
+		s.priv = xrealloc(s.priv, (i + 1) * sizeof *s.priv);
+		if (stat(o->private_paths[i], &sb) == 0) {
+			s.priv[s.n_priv].dev = sb.st_dev;
+			s.priv[s.n_priv++].ino = sb.st_ino;
+		}
+	}
 	memset(&w, 0, sizeof w);
 	w.dir_start = files_dir_start;
 	w.file = files_visit;
@@ -876,6 +895,7 @@ int pipeline_files(ingest_run *run, ingest_ctx *ictx, const pipeline_opts *o, pi
 	for (size_t i = 0; i < s.n_settle; i++)
 		free(s.settle[i].path);
 	free(s.settle);
+	free(s.priv);
 	free(s.root);
 	if (rc == -1 && !run->db_failed) {
 		log_error("source %s: %s: %s", src->name, src->path, strerror(errno));

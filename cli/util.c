@@ -14,9 +14,13 @@ store *cli_store_open(const cli_config *cfg)
 	store *st = NULL;
 	sbuf err = SBUF_INIT;
 
-	if (store_open(&st, cfg->db, 0, &err)) {
+	int rc = store_open(&st, cfg->db, 0, &err);
+
+	if (rc) {
 		log_error("%s", err.buf);
 		sbuf_release(&err);
+		if (rc == -2)
+			exit(EXIT_FATAL);   /* a damaged database: nothing can go on */
 		return NULL;
 	}
 	sbuf_release(&err);
@@ -112,4 +116,37 @@ int cli_output_close(cli_output *o, int ok)
 	free(o->tmp);
 	memset(o, 0, sizeof *o);
 	return rc;
+}
+
+/* avvik's own files, which no source may read as input (pipeline_opts). */
+char **cli_private_paths(const cli_config *cfg)
+{
+	static const char *const db_suffix[] = { "", "-wal", "-shm", "-journal", ".lock" };
+	char **v = xcalloc(sizeof db_suffix / sizeof db_suffix[0] + 3 + 2 * cfg->n_sources + 1,
+			   sizeof *v);
+	size_t n = 0, i;
+
+	for (i = 0; i < sizeof db_suffix / sizeof db_suffix[0]; i++) {
+		sbuf p = SBUF_INIT;
+		sbuf_addf(&p, "%s%s", cfg->db, db_suffix[i]);
+		v[n++] = sbuf_detach(&p, NULL);
+	}
+	if (cfg->key_file)
+		v[n++] = xstrdup(cfg->key_file);
+	if (cfg->config_path)
+		v[n++] = xstrdup(cfg->config_path);
+	for (i = 0; i < cfg->n_sources; i++) {
+		if (cfg->sources[i].password_file)
+			v[n++] = xstrdup(cfg->sources[i].password_file);
+		if (cfg->sources[i].token_file)
+			v[n++] = xstrdup(cfg->sources[i].token_file);
+	}
+	return v;
+}
+
+void cli_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
 }

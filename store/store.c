@@ -8,6 +8,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -235,10 +236,89 @@ static int store_migrate(store *st, const char *path, sbuf *err)
 	return 0;
 }
 
+/* Databases up to this size are checked whole (PRAGMA quick_check) at
+ * every open: a few milliseconds.  Larger ones when the header disagrees
+ * with the file. */
+#define STORE_QUICK_CHECK_MAX ((off_t)16 << 20)
+
+static uint32_t store_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* An existing database file, before SQLite sees it: a zero-length or
+ * foreign file would otherwise be taken as a new, empty database.  0 ok,
+ * 1 ok but to be checked whole, -2 damaged (err says why and what to do). */
+static int store_check_file(const char *path, sbuf *err)
+{
+	static const char magic[16] = "SQLite format 3";
+	unsigned char h[100];
+	struct stat sb, wal;
+	sbuf walpath = SBUF_INIT;
+	uint32_t page, pages;
+	ssize_t n;
+	int fd, have_wal;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return 0;   /* SQLite says what is wrong */
+	}
+	n = pread(fd, h, sizeof h, 0);
+	close(fd);
+	if (sb.st_size == 0 || n < (ssize_t)sizeof h || memcmp(h, magic, sizeof magic)) {
+		sbuf_addf(err, "%s: not an avvik database (%s); restore it from a backup "
+			  "(see README, 'Backup'), or move it away and run 'avvik init'", path,
+			  sb.st_size == 0 ? "the file is empty" : "no SQLite header");
+		return -2;
+	}
+	page = (uint32_t)h[16] << 8 | h[17];
+	if (page == 1)
+		page = 65536;
+	pages = store_be32(h + 28);
+	sbuf_addf(&walpath, "%s-wal", path);
+	have_wal = stat(walpath.buf, &wal) == 0 && wal.st_size > 0;
+	sbuf_release(&walpath);
+	/* the in-header size is valid when the change counters agree; with a
+	 * WAL the file holds only what was checkpointed */
+	if (!have_wal && store_be32(h + 24) == store_be32(h + 92) && pages &&
+	    (off_t)pages * page != sb.st_size)
+		return 1;
+	return sb.st_size <= STORE_QUICK_CHECK_MAX;
+}
+
+/* PRAGMA quick_check: 0 "ok", -2 damaged (err names the first problem). */
+static int store_quick_check(store *st, const char *path, sbuf *err)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q, NULL) != SQLITE_OK) {
+		sbuf_addf(err, "%s: the database is damaged: %s", path, sqlite3_errmsg(st->db));
+		return -2;
+	}
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(q, 0), "ok")) {
+		sbuf_addf(err, "%s: the database is damaged: %s; restore it from a backup "
+			  "(see README, 'Backup')", path,
+			  rc == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0)
+					   : sqlite3_errmsg(st->db));
+		sqlite3_finalize(q);
+		for (size_t i = 0; i < err->len; i++)
+			if (err->buf[i] == '\n')
+				err->buf[i] = ' ';   /* one log line */
+		return -2;
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
 int store_open(store **out, const char *path, int create, sbuf *err)
 {
 	store *st = xcalloc(1, sizeof *st);
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int check = 0;
 	size_t i;
 
 	*out = NULL;
@@ -251,6 +331,8 @@ int store_open(store **out, const char *path, int create, sbuf *err)
 		sbuf_addf(err, "%s: no database here (run 'avvik init' first)", path);
 		goto fail;
 	}
+	if (!st->created && (check = store_check_file(path, err)) < 0)
+		goto fail;
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		store_set_err(err, path, "cannot open database", st->db);
 		goto fail;
@@ -258,9 +340,14 @@ int store_open(store **out, const char *path, int create, sbuf *err)
 	sqlite3_busy_timeout(st->db, 10000);
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
 			 " PRAGMA synchronous = NORMAL;", NULL, NULL, NULL) != SQLITE_OK) {
+		int code = sqlite3_errcode(st->db);
 		store_set_err(err, path, "cannot configure database", st->db);
+		if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+			check = -2;
 		goto fail;
 	}
+	if (check > 0 && (check = store_quick_check(st, path, err)) < 0)
+		goto fail;
 	if (store_migrate(st, path, err))
 		goto fail;
 	for (i = 0; i < Q__COUNT; i++) {
@@ -275,7 +362,7 @@ int store_open(store **out, const char *path, int create, sbuf *err)
 	return 0;
 fail:
 	store_close(st);
-	return -1;
+	return check == -2 ? -2 : -1;
 }
 
 sqlite3_stmt *store_stmt(store *st, const char *sql)

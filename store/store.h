@@ -13,7 +13,10 @@ typedef struct store store;
 
 /* Opens (create != 0: creates, mode 0600) the database at path, enables WAL
  * and foreign keys, and brings the schema to the current version.  Caller
- * owns *out (store_close).  0 ok; -1 with err filled. */
+ * owns *out (store_close).  0 ok; -1 with err filled; -2 when the file is
+ * damaged or not a database at all (zero-length, foreign, failing
+ * PRAGMA quick_check, which runs at every open of a small database and of
+ * one whose header disagrees with its size): fatal, never a new database. */
 int store_open(store **out, const char *path, int create, sbuf *err);
 void store_close(store *st);
 int store_was_created(const store *st);   /* 1 when this open created the file */
