@@ -84,6 +84,10 @@ store *cli_store_open(const cli_config *cfg);
 char *cli_rules_dir(const cli_config *cfg, store *st);
 /* Reads the pseudonym key; refuses a key file others can read. */
 int cli_key_load(const char *path, unsigned char *key, size_t *len);
+/* Text a person typed (an override's reason), as it may be kept: every
+ * fødselsnummer replaced by its keyed pseudonym.  0, or -1 (logged) when
+ * the key cannot be read. */
+int cli_scrub(const cli_config *cfg, const char *in, sbuf *out);
 /* avvik's own files (pipeline_opts.private_paths), NULL-terminated;
  * free with cli_strv_free. */
 char **cli_private_paths(const cli_config *cfg);

@@ -223,6 +223,7 @@ int cmd_override(cli_config *cfg, int argc, char **argv)
 	direction d = DIR_UKJENT;
 	int64_t id = 0, oid = 0;
 	char *byd = NULL;
+	sbuf reason_kept = SBUF_INIT;
 	store *st;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -292,7 +293,13 @@ int cmd_override(cli_config *cfg, int argc, char **argv)
 	}
 	if (!by)
 		by = byd = override_default_by();
-	switch (store_override_put(st, id, category, dirs ? direction_name(d) : NULL, reason, by, &oid)) {
+	if (cli_scrub(cfg, reason, &reason_kept)) {
+		store_close(st);
+		free(byd);
+		return EXIT_USAGE;
+	}
+	switch (store_override_put(st, id, category, dirs ? direction_name(d) : NULL, reason_kept.buf,
+				   by, &oid)) {
 	case 0:
 		printf("override %lld: deviation %lld%s%s%s%s, by %s\n", (long long)oid, (long long)id,
 		       category ? " category " : "", category ? category : "", dirs ? " direction " : "",
@@ -307,6 +314,7 @@ int cmd_override(cli_config *cfg, int argc, char **argv)
 		rc = EXIT_FATAL;
 	}
 	free(byd);
+	sbuf_release(&reason_kept);
 	store_close(st);
 	return rc;
 }

@@ -54,6 +54,23 @@ static void config_set(char **slot, const char *value)
 	*slot = xstrdup(value);
 }
 
+/* Does s hold anything the scrubber would replace? */
+static int config_has_fnr(const char *s)
+{
+	static const unsigned char any_key[] = "config";
+	ingest_ctx ctx;
+	sbuf t = SBUF_INIT;
+	int n;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.hmac_key = any_key;
+	ctx.hmac_key_len = sizeof any_key - 1;
+	sbuf_adds(&t, s);
+	n = ingest_scrub_text(&ctx, &t);
+	sbuf_release(&t);
+	return n > 0;
+}
+
 static cli_source *config_source_get(config_parse *cp, const char *name)
 {
 	cli_config *cfg = cp->cfg;
@@ -258,6 +275,12 @@ int cli_config_load(cli_config *cfg, const char *path, sbuf *err)
 		cli_source *s = &cfg->sources[i];
 		static const char *const tname[] = { "dir", "maildir", "mbox", "imap", "http" };
 		int remote = s->type == SOURCE_IMAP || s->type == SOURCE_HTTP;
+		if (config_has_fnr(s->name)) {
+			/* a source's name is in every log line and stored row */
+			sbuf_addf(err, "%s:%d: a source's name holds what may be a fødselsnummer "
+				  "(choose another name)", s->file, s->line);
+			return -1;
+		}
 		if ((int)s->type < 0) {
 			sbuf_addf(err, "%s:%d: type: source '%s' has no type (expected type = dir, maildir, "
 				  "mbox, imap or http)", s->file, s->line, s->name);

@@ -492,6 +492,16 @@ static void files_problem(void *ctx, const char *path)
 
 /* ---- reading one file ---- */
 
+/* path as messages show it: a name a sender chose may hold a
+ * fødselsnummer (tmp holds the text). */
+static const char *files_shown(const files_scan *s, const char *path, sbuf *tmp)
+{
+	sbuf_reset(tmp);
+	sbuf_adds(tmp, path);
+	ingest_scrub_text(s->ictx, tmp);
+	return tmp->buf;
+}
+
 /* The outcome of reading a file, stored by the writer: its items are
  * already with the sink (sequential) or replayed from a batch (jobs > 1). */
 static int files_store_end(files_scan *s, files_dir *d, const char *path, int rc, int saved_errno,
@@ -499,6 +509,7 @@ static int files_store_end(files_scan *s, files_dir *d, const char *path, int rc
 {
 	ingest_run *run = s->run;
 	store *st = run->st;
+	sbuf shown = SBUF_INIT;
 
 	if (rc == 0 && !run->db_failed &&
 	    files_mark(s, path, &info->st, info->sha256, files_kind(info->format), run->file_held > 0) == 0 &&
@@ -508,7 +519,9 @@ static int files_store_end(files_scan *s, files_dir *d, const char *path, int rc
 	}
 	if (run->db_failed || (rc == 0 && saved_errno == 0)) {
 		/* the message before the rollback clears it */
-		log_error("%s: database write failed: %s", path, store_errmsg(st));
+		log_error("%s: database write failed: %s", files_shown(s, path, &shown),
+			  store_errmsg(st));
+		sbuf_release(&shown);
 		store_rollback(st);
 		run->db_failed = 1;
 		if (d)
@@ -519,9 +532,10 @@ static int files_store_end(files_scan *s, files_dir *d, const char *path, int rc
 	/* Could not be read: nothing of it was stored; the next run tries again. */
 	if (saved_errno == ESTALE)
 		log_error("%s: changed while being read; nothing of it was stored, "
-			  "it is read again whole next run", path);
+			  "it is read again whole next run", files_shown(s, path, &shown));
 	else
-		log_warn("%s: cannot read: %s", path, strerror(saved_errno));
+		log_warn("%s: cannot read: %s", files_shown(s, path, &shown), strerror(saved_errno));
+	sbuf_release(&shown);
 	s->total->failed = 1;
 	if (d)
 		d->failed = 1;
@@ -573,7 +587,10 @@ static int files_visit(void *ctx, const char *path)
 		row = one.path ? &one.row : NULL;
 	}
 	if (stat(path, &sb) != 0) {
-		log_warn("%s: %s", path, strerror(errno));
+		int e = errno;
+		sbuf shown = SBUF_INIT;
+		log_warn("%s: %s", files_shown(s, path, &shown), strerror(e));
+		sbuf_release(&shown);
 		files_problem(s, path);
 		goto out;
 	}

@@ -150,3 +150,20 @@ void cli_strv_free(char **v)
 		free(v[i]);
 	free(v);
 }
+
+int cli_scrub(const cli_config *cfg, const char *in, sbuf *out)
+{
+	unsigned char key[64];
+	size_t key_len = sizeof key;
+	ingest_ctx ctx;
+
+	if (cli_key_load(cfg->key_file, key, &key_len))
+		return -1;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.hmac_key = key;
+	ctx.hmac_key_len = key_len;
+	sbuf_reset(out);
+	sbuf_adds(out, in);
+	ingest_scrub_text(&ctx, out);
+	return 0;
+}

@@ -425,13 +425,17 @@ int ingest_file(const ingest_ctx *ctx, const char *path, ingest_format fmt)
 int ingest_file_read(const ingest_ctx *ctx, const char *path, ingest_format fmt,
 		     ingest_file_info *info)
 {
-	sbuf head = SBUF_INIT, why = SBUF_INIT, all = SBUF_INIT;
+	sbuf head = SBUF_INIT, why = SBUF_INIT, all = SBUF_INIT, origin = SBUF_INIT;
 	struct stat st;
 	long line = 0;
 	int fd, rc = 0, saved;
 	ssize_t n;
 
 	xmlInitParser();
+	/* the name a sender chose may hold a fødselsnummer: every message and
+	 * stored origin gets it scrubbed */
+	sbuf_adds(&origin, path);
+	ingest_scrub_text(ctx, &origin);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -1;
@@ -462,7 +466,7 @@ int ingest_file_read(const ingest_ctx *ctx, const char *path, ingest_format fmt,
 		info->format = fmt;
 	if (fmt == INGEST_FORMAT_MBOX) {
 		/* streamed: an mbox may be larger than memory */
-		rc = ingest_mbox_fd(ctx, path, fd);
+		rc = ingest_mbox_fd(ctx, origin.buf, fd);
 		goto out;
 	}
 	if (fmt == INGEST_FORMAT_EML || fmt == INGEST_FORMAT_MAILDIR) {
@@ -472,20 +476,20 @@ int ingest_file_read(const ingest_ctx *ctx, const char *path, ingest_format fmt,
 				goto fail;
 			sbuf_addf(&why, "e-mail too large (%lld bytes, limit %zu)",
 				  (long long)st.st_size, ingest_max_file_size(ctx));
-			rc = ingest_quarantine_whole(ctx, path, NULL, 0, sha, 0, why.buf);
+			rc = ingest_quarantine_whole(ctx, origin.buf, NULL, 0, sha, 0, why.buf);
 		} else {
-			rc = ingest_email_buffer(ctx, path, all.buf, all.len);
+			rc = ingest_email_buffer(ctx, origin.buf, all.buf, all.len);
 		}
 		goto out;
 	}
 	if (ingest_precheck(head.buf, head.len, (off_t)head.len >= st.st_size, &why) == 0 &&
 	    fmt == INGEST_FORMAT_AUTO)
-		fmt = ingest_detect_ex(head.buf, head.len, path, &why, &line);
+		fmt = ingest_detect_ex(head.buf, head.len, origin.buf, &why, &line);
 	if (info)
 		info->format = why.len ? INGEST_FORMAT_AUTO : fmt;
 
 	if (!why.len && fmt == INGEST_FORMAT_AVVIK_XML) {
-		rc = ingest_avvikxml_fd(ctx, path, fd);
+		rc = ingest_avvikxml_fd(ctx, origin.buf, fd);
 		goto out;
 	}
 	/* DOM-parsed or quarantined whole: the bytes are the item's raw */
@@ -496,13 +500,13 @@ int ingest_file_read(const ingest_ctx *ctx, const char *path, ingest_format fmt,
 		if (!why.len)
 			sbuf_addf(&why, "file too large (%lld bytes, limit %zu)",
 				  (long long)st.st_size, ingest_max_file_size(ctx));
-		rc = ingest_quarantine_whole(ctx, path, NULL, 0, sha, line, why.buf);
+		rc = ingest_quarantine_whole(ctx, origin.buf, NULL, 0, sha, line, why.buf);
 		goto out;
 	}
 	if (why.len)
-		rc = ingest_quarantine_whole(ctx, path, all.buf, all.len, NULL, line, why.buf);
+		rc = ingest_quarantine_whole(ctx, origin.buf, all.buf, all.len, NULL, line, why.buf);
 	else
-		rc = ingest_msghead_buffer(ctx, path, all.buf, all.len);
+		rc = ingest_msghead_buffer(ctx, origin.buf, all.buf, all.len);
 out:
 	saved = errno;
 	if (info && ingest_file_changed(fd, &st, all.len ? &all : NULL, info->sha256)) {
@@ -515,6 +519,7 @@ out:
 	sbuf_release(&head);
 	sbuf_release(&why);
 	sbuf_release(&all);
+	sbuf_release(&origin);
 	errno = saved;
 	return rc;
 fail:
@@ -523,6 +528,7 @@ fail:
 	sbuf_release(&head);
 	sbuf_release(&why);
 	sbuf_release(&all);
+	sbuf_release(&origin);
 	errno = saved;
 	return -1;
 }

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Fødselsnummer in what people type and name (issue 10): an override's
+# reason, a source's name in the config, an ingested file's name never
+# reach the database or a log line as written.
+. "$AVVIK_SRC/tests/e2e/lib.sh"
+plan 9
+
+FNR=15720255178
+avvik --db a.db init --rules-dir r >/dev/null
+mkdir in
+cp "$AVVIK_SRC"/fixtures/avvik-xml/compilo-tromso.xml "in/pasient $FNR.xml"
+printf 'not xml\n' >"in/brev-$FNR.txt"
+exits "files whose names hold a number" 1 avvik -v --db a.db ingest --path in
+unlike "no log line holds it" last.err "$FNR"
+# (source_file mirrors the directory listing, names as on disk: not shown)
+is "no stored row holds it" "$(sqlite3 a.db .dump | grep -v 'INSERT INTO source_file' | grep -c "$FNR")" 0
+like "the name is shown with the pseudonym" last.err 'in/brev-\[pasient:[0-9a-f]{10}\]\.txt: not XML'
+
+avvik --db a.db classify >/dev/null 2>&1
+exits "an override whose reason holds a number" 0 \
+	avvik --db a.db override 1 --category legemidler --reason "gjelder pasient $FNR, feil kategori"
+is "the reason is kept with the pseudonym" \
+	"$(sql a.db "select count(*) from override where reason like 'gjelder pasient [pasient:%], feil kategori'")" 1
+is "and not as written" "$(sqlite3 a.db .dump | grep -v 'INSERT INTO source_file' | grep -c "$FNR")" 0
+
+cat >c.conf <<EOF2
+[avvik]
+db = a.db
+[source inn-$FNR]
+type = dir
+path = in
+EOF2
+exits "a source named with a number" 2 avvik --config c.conf ingest
+unlike "is refused without echoing it" last.err "$FNR"
+done_testing
