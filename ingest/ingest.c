@@ -436,7 +436,8 @@ int ingest_file_read(const ingest_ctx *ctx, const char *path, ingest_format fmt,
 	 * stored origin gets it scrubbed */
 	sbuf_adds(&origin, path);
 	ingest_scrub_text(ctx, &origin);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO put in the file's place must not hang the run */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0)
@@ -717,12 +718,18 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth, int rem
 			    S_ISREG(tst.st_mode))
 				rc = w->file(w->ctx, child.buf);
 			else
-				log_debug("%s: symbolic link not followed", child.buf);
+				log_warn("%s: skipped: a symbolic link that leads out of the tree "
+					 "or not to a file", child.buf);
 			free(real);
 		} else if (S_ISDIR(st.st_mode)) {
 			rc = ingest_walk_dir(root, child.buf, depth + 1, !listed, w);
 		} else if (S_ISREG(st.st_mode)) {
 			rc = w->file(w->ctx, child.buf);
+		} else {
+			/* reading a FIFO would block the run; a device is no input */
+			log_warn("%s: skipped: a %s, not a file", child.buf,
+				 S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket"
+				 : "device file");
 		}
 	}
 	if (!rc && w->dir_end)
