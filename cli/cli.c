@@ -82,6 +82,17 @@ static const cli_command commands[] = {
 	  "(--by, default $USER), when and why.  A new override supersedes the one in\n"
 	  "force; overrides survive re-classification and win in reports and exports.\n"
 	  "--list shows those in force (--all: with the superseded ones).\n" },
+	{ "quarantine", cmd_quarantine, "quarantine list [--all] | quarantine retry [--format F] ID... | --all",
+	  "list: what could not be read (open items; --all: resolved ones too): where,\n"
+	  "  why and when, names and reasons scrubbed.\n"
+	  "retry: reads each item again: its file whole (after a parser or rules fix, a\n"
+	  "  corrected file, or as --format F), else the bytes kept of it.  An item that\n"
+	  "  does not come back is resolved.  Exit 1 when any is still in quarantine.\n" },
+	{ "purge", cmd_purge, "purge [--days N]",
+	  "Deletes the raw bytes (as received, identifiers included) of messages and\n"
+	  "quarantined items older than N days (default raw_retention_days, 90); the\n"
+	  "scrubbed records, their hashes and reasons stay.  Deleted bytes are\n"
+	  "overwritten in the database file.  'avvik run' does it every night.\n" },
 	{ "help", cmd_help, "help [COMMAND]", "Shows the usage of avvik or of one command.\n" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

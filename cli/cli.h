@@ -47,6 +47,7 @@ typedef struct {
 	char *key_file;
 	log_level log_lvl;
 	int jobs;             /* worker threads for ingest, classify and run (default 1) */
+	int raw_retention_days; /* raw bytes kept this long (purge); -1 = for ever */
 	cli_source *sources;
 	size_t n_sources;
 } cli_config;
@@ -75,6 +76,17 @@ int cmd_explain(cli_config *cfg, int argc, char **argv);
 int cmd_show(cli_config *cfg, int argc, char **argv);
 int cmd_override(cli_config *cfg, int argc, char **argv);
 int cmd_help(cli_config *cfg, int argc, char **argv);
+int cmd_quarantine(cli_config *cfg, int argc, char **argv);
+int cmd_purge(cli_config *cfg, int argc, char **argv);
+/* Raw messages keep identifiers as sent: kept this long by default, for
+ * re-reading after a parser or rules fix (raw_retention_days). */
+#define CLI_RAW_RETENTION_DAYS 90
+/* Deletes the raw bytes older than days (0: raw_retention_days from the
+ * config, where -1 keeps them); prints what it did.  An exit code. */
+int cli_purge(const cli_config *cfg, store *st, int days);
+/* The one writer: takes the run lock and opens the store.  EXIT_DONE, or
+ * the exit code to return (75 when another run holds the lock). */
+int cli_writer_open(cli_config *cfg, store **st, int *lock);
 void cli_usage(FILE *out, const char *command);
 
 /* ---- helpers shared by the commands ---- */
@@ -131,6 +143,13 @@ typedef struct {
 typedef void (*pipeline_source_done)(void *ctx, const cli_source *src, const pipeline_counts *c);
 int pipeline_ingest_sources(store *st, const cli_source *const *srcs, size_t n,
 			    const pipeline_opts *o, pipeline_source_done done, void *ctx);
+/* Parses data (a quarantined message's bytes) as fmt and stores what it
+ * holds as from source, in one transaction; the quarantined item with
+ * sha256 resolve_sha (may be NULL) is resolved unless it comes back.  0,
+ * or -1 when the database failed. */
+int pipeline_ingest_buffer(store *st, const char *source, const char *origin, const char *data,
+			   size_t len, ingest_format fmt, const pipeline_opts *o, const char *resolve_sha,
+			   pipeline_counts *out);
 /* Classifies under rules_rev of rules_dir what has no classification yet
  * under that commit (all when all != 0), in jobs threads.  Prints
  * nothing; *n_out and *commit_out (caller frees) say what was done.

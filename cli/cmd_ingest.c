@@ -336,10 +336,18 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 		crc = classify_now(cfg, st, cfg->rules_rev, 0);
 		if (crc != EXIT_DONE)
 			rc = crc;
+		/* retention: raw bytes older than raw_retention_days go */
+		if (rc != EXIT_FATAL && (crc = cli_purge(cfg, st, 0)) != EXIT_DONE)
+			rc = crc;
 	}
 	free(srcs);
 	store_close(st);
 	if (lock >= 0)
 		close(lock);
 	return rc;
+}
+
+int cli_writer_open(cli_config *cfg, store **st, int *lock)
+{
+	return writer_open(cfg, st, lock);
 }

@@ -103,7 +103,16 @@ static int config_global(config_parse *cp, const char *name, const char *value)
 		config_set(&cfg->rules_rev, value);
 	else if (!strcmp(name, "key_file"))
 		config_set(&cfg->key_file, value);
-	else if (!strcmp(name, "jobs")) {
+	else if (!strcmp(name, "raw_retention_days")) {
+		char *end;
+		long d = strtol(value, &end, 10);
+		if (!strcmp(value, "never"))
+			cfg->raw_retention_days = -1;
+		else if (*end || d < 1 || d > 36500)
+			return config_fail(cp, name, "'%s' is not a number of days (1..36500, or never)", value);
+		else
+			cfg->raw_retention_days = (int)d;
+	} else if (!strcmp(name, "jobs")) {
 		char *end;
 		long j = strtol(value, &end, 10);
 		if (*end || j < 1 || j > 64)
@@ -115,7 +124,7 @@ static int config_global(config_parse *cp, const char *name, const char *value)
 					   "'%s' is not a log level (expected error, warn, info or debug)", value);
 	} else
 		return config_fail(cp, name,
-				   "unknown key in [avvik]%s (expected db, rules_dir, rules_rev, key_file, log_level, jobs)", "");
+				   "unknown key in [avvik]%s (expected db, rules_dir, rules_rev, key_file, log_level, jobs, raw_retention_days)", "");
 	return 1;
 }
 
@@ -363,6 +372,8 @@ void cli_config_finish(cli_config *cfg)
 		sbuf_addf(&k, "%s.key", cfg->db);
 		cfg->key_file = sbuf_detach(&k, NULL);
 	}
+	if (!cfg->raw_retention_days)
+		cfg->raw_retention_days = CLI_RAW_RETENTION_DAYS;
 }
 
 void cli_config_clear(cli_config *cfg)

@@ -45,13 +45,20 @@ static int pipeline_quarantine(ingest_run *run, const ingest_item *it, const cha
 	int rc;
 
 	run->file_held++;
+	if (run->file_path) {
+		if (run->n_held_sha == run->alloc_held_sha) {
+			run->alloc_held_sha = run->alloc_held_sha ? 2 * run->alloc_held_sha : 8;
+			run->held_sha = xrealloc(run->held_sha, run->alloc_held_sha * sizeof *run->held_sha);
+		}
+		run->held_sha[run->n_held_sha++] = xstrdup(it->raw_sha256);
+	}
 	if (raw && pipeline_looks_secret(raw, raw_len)) {
 		sbuf_addf(&why, "%s (bytes not kept: binary, possibly a key or a database)", reason);
 		reason = why.buf;
 		raw = NULL;
 		raw_len = 0;
 	}
-	rc = store_quarantine_put(run->st, run->src->name, NULL, it->line, reason,
+	rc = store_quarantine_put(run->st, run->src->name, run->file_path, it->line, reason,
 				  it->raw_sha256, raw, raw_len);
 
 	if (rc < 0) {
@@ -66,6 +73,44 @@ static int pipeline_quarantine(ingest_run *run, const ingest_item *it, const cha
 	}
 	sbuf_release(&why);
 	return 0;
+}
+
+const char *pipeline_shown(const ingest_run *run, const char *name, sbuf *tmp)
+{
+	sbuf_reset(tmp);
+	sbuf_adds(tmp, name);
+	ingest_scrub_text(run->ictx, tmp);
+	return tmp->buf;
+}
+
+void pipeline_file_begin(ingest_run *run, const char *path)
+{
+	memset(&run->file, 0, sizeof run->file);
+	run->file_held = 0;
+	run->file_path = path;
+	run->n_held_sha = 0;
+}
+
+int pipeline_file_resolve(ingest_run *run)
+{
+	int n = store_quarantine_resolve_file(run->st, run->file_path,
+					      (const char *const *)run->held_sha, run->n_held_sha);
+
+	if (n > 0) {
+		sbuf shown = SBUF_INIT;
+		log_info("%s: %d item%s in quarantine resolved: read again without them",
+			 pipeline_shown(run, run->file_path, &shown), n, n == 1 ? "" : "s");
+		sbuf_release(&shown);
+	}
+	return n < 0 ? -1 : 0;
+}
+
+void pipeline_file_end(ingest_run *run)
+{
+	for (size_t i = 0; i < run->n_held_sha; i++)
+		free(run->held_sha[i]);
+	run->n_held_sha = 0;
+	run->file_path = NULL;
 }
 
 int pipeline_sink(void *ctx, const ingest_item *it)
@@ -294,6 +339,7 @@ static int pipeline_ingest_one(store *st, const cli_source *src, const pipeline_
 	memset(&ictx, 0, sizeof ictx);
 	run.st = st;
 	run.src = src;
+	run.ictx = &ictx;
 	ictx.hmac_key = o->key;
 	ictx.hmac_key_len = o->key_len;
 	ictx.source = src->name;
@@ -309,6 +355,53 @@ static int pipeline_ingest_one(store *st, const cli_source *src, const pipeline_
 		rc = pipeline_files(&run, &ictx, o, out);
 	}
 	progress_show(out, 1);
+	sbuf_release(&run.whole_doc_error);
+	free(run.held_sha);
+	return rc;
+}
+
+int pipeline_ingest_buffer(store *st, const char *source, const char *origin, const char *data,
+			   size_t len, ingest_format fmt, const pipeline_opts *o, const char *resolve_sha,
+			   pipeline_counts *out)
+{
+	cli_source src;
+	ingest_run run;
+	ingest_ctx ictx;
+	int rc, again = 0;
+
+	memset(out, 0, sizeof *out);
+	memset(&src, 0, sizeof src);
+	src.name = (char *)source;
+	src.format = fmt;
+	memset(&run, 0, sizeof run);
+	memset(&ictx, 0, sizeof ictx);
+	run.st = st;
+	run.src = &src;
+	run.ictx = &ictx;
+	ictx.hmac_key = o->key;
+	ictx.hmac_key_len = o->key_len;
+	ictx.source = source;
+	ictx.sink = pipeline_sink;
+	ictx.sink_ctx = &run;
+	if (store_begin(st))
+		return -1;
+	/* file_path set (to the origin) so that what comes back is listed */
+	pipeline_file_begin(&run, origin ? origin : "");
+	rc = ingest_buffer(&ictx, origin ? origin : source, data, len, fmt);
+	for (size_t i = 0; i < run.n_held_sha && resolve_sha; i++)
+		again |= !strcmp(run.held_sha[i], resolve_sha);
+	if (rc == 0 && !run.db_failed && resolve_sha && !again)
+		rc = store_quarantine_resolve_sha(st, resolve_sha);
+	if (rc == 0 && !run.db_failed && store_commit(st) == 0) {
+		*out = run.file;
+		out->files = 1;
+		rc = 0;
+	} else {
+		store_rollback(st);
+		rc = -1;
+	}
+	pipeline_file_end(&run);
+	free(run.held_sha);
 	sbuf_release(&run.whole_doc_error);
 	return rc;
 }

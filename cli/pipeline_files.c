@@ -186,6 +186,7 @@ static int files_mark(files_scan *s, const char *path, const struct stat *sb, co
 	files_row_fill(&row, path, sb);
 	memcpy(row.sha256, sha256, sizeof row.sha256);
 	row.kind = kind;
+	snprintf(row.format, sizeof row.format, "%s", ingest_format_name(s->run->src->format));
 	row.settled = held ? -1 : kind == STORE_FILE_MESSAGE && files_quiet(s, sb);
 	files_parent_key(path, &dir);
 	rc = store_file_mark(s->run->st, dir.buf, &row);
@@ -492,14 +493,9 @@ static void files_problem(void *ctx, const char *path)
 
 /* ---- reading one file ---- */
 
-/* path as messages show it: a name a sender chose may hold a
- * fødselsnummer (tmp holds the text). */
 static const char *files_shown(const files_scan *s, const char *path, sbuf *tmp)
 {
-	sbuf_reset(tmp);
-	sbuf_adds(tmp, path);
-	ingest_scrub_text(s->ictx, tmp);
-	return tmp->buf;
+	return pipeline_shown(s->run, path, tmp);
 }
 
 /* The outcome of reading a file, stored by the writer: its items are
@@ -513,7 +509,7 @@ static int files_store_end(files_scan *s, files_dir *d, const char *path, int rc
 
 	if (rc == 0 && !run->db_failed &&
 	    files_mark(s, path, &info->st, info->sha256, files_kind(info->format), run->file_held > 0) == 0 &&
-	    store_commit(st) == 0) {
+	    pipeline_file_resolve(run) == 0 && store_commit(st) == 0) {
 		pipeline_counts_add(s->total, &run->file);
 		return 0;
 	}
@@ -548,8 +544,7 @@ static int files_read_now(files_scan *s, files_dir *d, const char *path)
 	ingest_file_info info;
 	int rc;
 
-	memset(&run->file, 0, sizeof run->file);
-	run->file_held = 0;
+	pipeline_file_begin(run, path);
 	memset(&info, 0, sizeof info);
 	if (store_begin(run->st)) {
 		run->db_failed = 1;
@@ -557,7 +552,9 @@ static int files_read_now(files_scan *s, files_dir *d, const char *path)
 	}
 	errno = 0;
 	rc = ingest_file_read(s->ictx, path, run->src->format, &info);
-	return files_store_end(s, d, path, rc, rc ? errno : 0, &info);
+	rc = files_store_end(s, d, path, rc, rc ? errno : 0, &info);
+	pipeline_file_end(run);
+	return rc;
 }
 
 static int files_queue_file(files_scan *s, files_dir *d, const char *path, const struct stat *sb);
@@ -608,6 +605,11 @@ static int files_visit(void *ctx, const char *path)
 	/* recorded before kinds were (schema 2): read once more, so that its
 	 * kind and whether anything of it is in quarantine are known */
 	if (row && row->kind == STORE_FILE_UNKNOWN)
+		row = NULL;
+	/* read as another format than asked for now (a wrong --format, put
+	 * right): read again */
+	if (row && strcmp(row->format[0] ? row->format : "auto",
+			  ingest_format_name(s->run->src->format)))
 		row = NULL;
 	if (row && files_same(row, &sb)) {
 		s->total->files_unchanged++;
@@ -718,8 +720,7 @@ static int files_store_parsed(files_scan *s, parsed_file *pf)
 	if (pf->deferred) {
 		rc = files_read_now(s, d, pf->path);
 	} else {
-		memset(&run->file, 0, sizeof run->file);
-		run->file_held = 0;
+		pipeline_file_begin(run, pf->path);
 		if (store_begin(run->st)) {
 			run->db_failed = 1;
 			rc = -1;
@@ -727,6 +728,7 @@ static int files_store_parsed(files_scan *s, parsed_file *pf)
 			pipeline_batch_replay(run, &pf->batch);
 			rc = files_store_end(s, d, pf->path, pf->rc, pf->err, &pf->info);
 		}
+		pipeline_file_end(run);
 	}
 	return files_dir_release(s, d, rc);
 }
@@ -875,7 +877,9 @@ int pipeline_files(ingest_run *run, ingest_ctx *ictx, const pipeline_opts *o, pi
 	s.run = run;
 	s.ictx = ictx;
 	s.total = out;
-	s.every_file = o->rescan || src->scan_every_file;
+	/* an explicit format (a one-off run) looks at every file: a file read
+	 * before as another format is read again even where it settled */
+	s.every_file = o->rescan || src->scan_every_file || src->format != INGEST_FORMAT_AUTO;
 	s.now = time(NULL);
 	s.root = files_path_normal(src->path);
 	for (size_t i = 0; o->private_paths && o->private_paths[i]; i++) {

@@ -14,14 +14,30 @@
 typedef struct {
 	store *st;
 	const cli_source *src;
+	const ingest_ctx *ictx; /* the parsers' context (its key scrubs names) */
 	pipeline_counts file;   /* counts of the file being read */
 	long file_held;         /* its items in quarantine, new or not */
+	const char *file_path;  /* the file being stored (a file source), else NULL:
+				 * its quarantined items name it, for a retry */
+	char **held_sha;        /* the sha256 of its items put in quarantine */
+	size_t n_held_sha, alloc_held_sha;
 	int db_failed;
 	/* HTTP: a document that cannot be read as a whole fails its source
 	 * instead of being quarantined (the next run fetches it again). */
 	const char *whole_doc_sha;
 	sbuf whole_doc_error;
 } ingest_run;
+
+/* A file of a file source is being stored (items come, counted in
+ * run->file); end: done with it, after its commit or rollback. */
+void pipeline_file_begin(ingest_run *run, const char *path);
+/* Before the commit of a file read whole: its earlier quarantined items
+ * that did not come back are resolved.  0 or -1. */
+int pipeline_file_resolve(ingest_run *run);
+void pipeline_file_end(ingest_run *run);
+/* A name as messages show it: a name a sender chose may hold a
+ * fødselsnummer (tmp holds the text). */
+const char *pipeline_shown(const ingest_run *run, const char *name, sbuf *tmp);
 
 /* The ingest_ctx sink: stores one item inside the caller's transaction.
  * 0, or -1 after setting run->db_failed. */

@@ -396,6 +396,16 @@ int ingest_file_digest(const char *path, char sha256[65])
 	return rc;
 }
 
+/* An mbox of more than one message: a "From " line first, and another
+ * after a blank line (bodies' own "From " lines are quoted in an mbox). */
+static int ingest_several_mails(const char *data, size_t len)
+{
+	if (len < 5 || memcmp(data, "From ", 5))
+		return 0;
+	return memmem(data, len, "\n\nFrom ", 7) != NULL ||
+	       memmem(data, len, "\r\n\r\nFrom ", 9) != NULL;
+}
+
 /* Did the file change while it was read?  Its stat against the one taken
  * at open (a truncate or a write moves ctime), and, for a file read into
  * memory, the bytes parsed against the hash remembered for it. */
@@ -478,6 +488,11 @@ int ingest_file_read(const ingest_ctx *ctx, const char *path, ingest_format fmt,
 			sbuf_addf(&why, "e-mail too large (%lld bytes, limit %zu)",
 				  (long long)st.st_size, ingest_max_file_size(ctx));
 			rc = ingest_quarantine_whole(ctx, origin.buf, NULL, 0, sha, 0, why.buf);
+		} else if (ingest_several_mails(all.buf, all.len)) {
+			/* one message of several would be stored, the rest lost */
+			sbuf_addf(&why, "an mbox of several messages, not one e-mail as format %s "
+				  "says (use --format mbox)", ingest_format_name(fmt));
+			rc = ingest_quarantine_whole(ctx, origin.buf, all.buf, all.len, NULL, 1, why.buf);
 		} else {
 			rc = ingest_email_buffer(ctx, origin.buf, all.buf, all.len);
 		}

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STORE_FILE_COLUMNS "path, size, mtime, mtime_ns, inode, sha256, kind, settled"
+#define STORE_FILE_COLUMNS "path, size, mtime, mtime_ns, inode, sha256, kind, settled, format"
 
 static const char *store_file_kind_name(store_file_kind kind)
 {
@@ -33,6 +33,8 @@ static void store_file_row_read(sqlite3_stmt *s, store_file_row *row)
 	row->kind = !kind ? STORE_FILE_UNKNOWN
 		    : !strcmp(kind, "message") ? STORE_FILE_MESSAGE : STORE_FILE_DOCUMENT;
 	row->settled = sqlite3_column_int(s, 7);
+	if (sqlite3_column_text(s, 8))
+		snprintf(row->format, sizeof row->format, "%s", (const char *)sqlite3_column_text(s, 8));
 }
 
 int store_file_get(store *st, const char *path, store_file_fn fn, void *ctx)
@@ -74,12 +76,12 @@ int store_files_in_dir(store *st, const char *dir, int unsettled_only, store_fil
 int store_file_mark(store *st, const char *dir, const store_file_row *row)
 {
 	sqlite3_stmt *s = store_stmt(st,
-		"INSERT INTO source_file(path, size, mtime, inode, sha256, seen_at, dir, mtime_ns, kind, settled)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?6, ?7, ?8, ?9)"
+		"INSERT INTO source_file(path, size, mtime, inode, sha256, seen_at, dir, mtime_ns, kind, settled,"
+		" format) VALUES (?1, ?2, ?3, ?4, ?5, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?6, ?7, ?8, ?9, ?10)"
 		" ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime,"
 		" inode = excluded.inode, sha256 = excluded.sha256, seen_at = excluded.seen_at,"
 		" dir = excluded.dir, mtime_ns = excluded.mtime_ns, kind = excluded.kind,"
-		" settled = excluded.settled");
+		" settled = excluded.settled, format = excluded.format");
 
 	assert(row->path && dir);
 	if (!s)
@@ -93,6 +95,7 @@ int store_file_mark(store *st, const char *dir, const store_file_row *row)
 	sqlite3_bind_int64(s, 7, row->mtime_ns);
 	store_bind_text(s, 8, store_file_kind_name(row->kind));
 	sqlite3_bind_int(s, 9, row->settled);
+	store_bind_text(s, 10, row->format[0] ? row->format : NULL);
 	return store_step_done(st, s);
 }
 

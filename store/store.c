@@ -64,8 +64,11 @@ static const char *const sql_text[Q__COUNT] = {
 			 " ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,"
 			 " strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
 	[Q_DEV_FIND] = "SELECT id FROM deviation WHERE content_hash = ?1 OR ext_id = ?2",
-	[Q_QUAR_INSERT] = "INSERT OR IGNORE INTO quarantine(source, origin, line, reason, sha256, size, body, created_at)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+	/* an item resolved before that comes back is open again */
+	[Q_QUAR_INSERT] = "INSERT INTO quarantine(source, origin, line, reason, sha256, size, body, created_at)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
+			  " ON CONFLICT(sha256) DO UPDATE SET resolved_at = NULL, reason = excluded.reason,"
+			  " origin = excluded.origin, line = excluded.line WHERE resolved_at IS NOT NULL",
 	[Q_COUNTER_ADD] = "INSERT INTO counter(name, value) VALUES (?1, ?2)"
 			  " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
 	[Q_DEV_IDS_ALL] = "SELECT id FROM deviation WHERE id > ?1 ORDER BY id LIMIT 512",
@@ -176,6 +179,9 @@ static const char *const migrations[] = {
 	"  path TEXT PRIMARY KEY, parent TEXT, dev INTEGER NOT NULL, inode INTEGER NOT NULL,"
 	"  mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, checked_at TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX source_dir_parent ON source_dir(parent);",
+	/* 4: the format a file was read as (a re-run with another --format
+	 * reads it again); quarantine.origin names the file for a retry */
+	"ALTER TABLE source_file ADD COLUMN format TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

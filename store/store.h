@@ -52,6 +52,7 @@ typedef struct {
 	int64_t size, mtime_s, mtime_ns, inode;   /* mtime_ns 0: recorded in whole seconds */
 	char sha256[65];           /* of the whole file; "" when not known */
 	store_file_kind kind;
+	char format[16];           /* as asked for ("auto", "mbox", ...); "" not known */
 	int settled;               /* 1 settled; 0 not yet (modified just before it was
 				    * read); -1 held: something of it is in quarantine,
 				    * so it is read again whenever it changes */
@@ -91,10 +92,47 @@ int store_raw_put(store *st, const char *sha256, const char *source, const char 
 /* Deviation, unique by content hash and by external id.  1 added, 0
  * duplicate (nothing written), -1 error. */
 int store_deviation_put(store *st, const avvik_record *r, int64_t raw_id, int64_t *out_id);
-/* Quarantine, unique by the bytes' sha256: 1 added, 0 already quarantined,
+/* Quarantine, unique by the bytes' sha256: 1 added (or a resolved item
+ * back again: open once more), 0 already quarantined,
  * -1 error. */
 int store_quarantine_put(store *st, const char *source, const char *origin, long line,
 			 const char *reason, const char *sha256, const void *body, size_t len);
+
+/* ---- quarantine and raw bytes (quarantine.c) ---- */
+typedef struct {
+	int64_t id;
+	const char *source, *origin;   /* borrowed; origin names the file, for a file source */
+	long line;
+	const char *reason, *sha256;
+	int64_t size;
+	int has_body;                  /* its bytes are kept (not too large, not purged) */
+	const char *created_at, *resolved_at, *retried_at;   /* resolved_at NULL: open */
+} store_quarantine_row;
+typedef int (*store_quarantine_fn)(void *ctx, const store_quarantine_row *q);
+/* The open items (all: every item), in id order: fn's value, 0, or -1. */
+int store_quarantine_each(store *st, int all, store_quarantine_fn fn, void *ctx);
+/* Item id: 1 found (fn called), 0 none, -1 error. */
+int store_quarantine_get(store *st, int64_t id, store_quarantine_fn fn, void *ctx);
+/* Item id's bytes into out: 1, 0 when not kept, -1 error. */
+int store_quarantine_body(store *st, int64_t id, sbuf *out);
+/* Removes item id (before it is read again: it comes back if it fails again). */
+int store_quarantine_drop(store *st, int64_t id);
+/* A file (origin) was read whole again: its open items that did not come
+ * back (their sha256 not among kept[0..n)) are resolved.  How many, or -1. */
+int store_quarantine_resolve_file(store *st, const char *origin, const char *const *kept, size_t n);
+/* The item with these bytes is resolved (read again without it).  0 or -1. */
+int store_quarantine_resolve_sha(store *st, const char *sha256);
+/* Notes that item id was tried again now.  0 or -1. */
+int store_quarantine_retried(store *st, int64_t id);
+/* Retention: the raw bytes of messages received and of items quarantined
+ * before `before` (UTC, "YYYY-MM-DDTHH:MM:SSZ") are deleted; records,
+ * hashes and reasons stay.  *n_raw, *n_quar: how many.  0 or -1. */
+int store_raw_purge(store *st, const char *before, long *n_raw, long *n_quar);
+/* PRAGMA secure_delete: deleted content is overwritten in the file. */
+int store_secure_delete(store *st, int on);
+/* Copies the WAL into the database and truncates it (nothing deleted
+ * lingers there).  0, or -1 when busy or failed. */
+int store_checkpoint_truncate(store *st);
 
 /* ---- classify side ---- */
 typedef int (*store_record_fn)(void *ctx, int64_t id, const avvik_record *r);
