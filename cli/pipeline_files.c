@@ -26,6 +26,12 @@
 #define FILES_RACY_SECS 2
 /* Settled marks are written in batches of this many. */
 #define FILES_SETTLE_BATCH 1000
+/* Files stored in one transaction (a batch): at most this many, this many
+ * bytes, or this long, whichever comes first.  A crash loses the batch,
+ * and the next run reads its files again (their identity is in it too). */
+#define FILES_BATCH_FILES 500
+#define FILES_BATCH_BYTES ((int64_t)16 << 20)
+#define FILES_BATCH_NS ((int64_t)1000000000)
 /* Files larger than this are parsed by the writer itself, streaming, so
  * a huge export never sits in memory as a parsed batch. */
 #define FILES_MAX_BATCH_FILE ((off_t)8 << 20)
@@ -77,6 +83,8 @@ typedef struct {
 	long dirs_listed, dirs_unchanged;
 	char *root;             /* the source's path, spelled one way */
 	struct files_priv { dev_t dev; ino_t ino; } *priv;
+	long batch_files;       /* files in the open batch */
+	int64_t batch_bytes, batch_start_ns;
 	size_t n_priv;          /* avvik's own files: never input */
 } files_scan;
 
@@ -491,6 +499,55 @@ static void files_problem(void *ctx, const char *path)
 		s->cur->failed = 1;
 }
 
+/* ---- batches ---- */
+
+static int64_t files_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return files_ns(&t);
+}
+
+static int files_batch_begin(files_scan *s)
+{
+	s->batch_files = 0;
+	s->batch_bytes = 0;
+	s->batch_start_ns = files_now_ns();
+	if (store_begin(s->run->st)) {
+		s->run->db_failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Ends the open batch: committed (ok) or rolled back. */
+static int files_batch_end(files_scan *s, int ok)
+{
+	store *st = s->run->st;
+
+	if (!store_in_batch(st))
+		return ok ? 0 : -1;
+	if (ok && !s->run->db_failed && store_commit(st) == 0)
+		return 0;
+	if (ok)
+		log_error("database: the batch commit failed: %s", store_errmsg(st));
+	store_rollback(st);
+	s->run->db_failed = 1;
+	return -1;
+}
+
+/* One more file in the batch: committed when it is full. */
+static int files_batch_add(files_scan *s, int64_t bytes)
+{
+	s->batch_files++;
+	s->batch_bytes += bytes;
+	if (s->batch_files < FILES_BATCH_FILES && s->batch_bytes < FILES_BATCH_BYTES &&
+	    files_now_ns() - s->batch_start_ns < FILES_BATCH_NS)
+		return 0;
+	return files_batch_end(s, 1) || files_batch_begin(s);
+}
+
 /* ---- reading one file ---- */
 
 static const char *files_shown(const files_scan *s, const char *path, sbuf *tmp)
@@ -511,7 +568,7 @@ static int files_store_end(files_scan *s, files_dir *d, const char *path, int rc
 	    files_mark(s, path, &info->st, info->sha256, files_kind(info->format), run->file_held > 0) == 0 &&
 	    pipeline_file_resolve(run) == 0 && store_commit(st) == 0) {
 		pipeline_counts_add(s->total, &run->file);
-		return 0;
+		return files_batch_add(s, (int64_t)info->st.st_size);
 	}
 	if (run->db_failed || (rc == 0 && saved_errno == 0)) {
 		/* the message before the rollback clears it */
@@ -897,11 +954,16 @@ int pipeline_files(ingest_run *run, ingest_ctx *ictx, const pipeline_opts *o, pi
 	w.gone = files_gone;
 	w.problem = files_problem;
 	w.ctx = &s;
-	if (o->jobs > 1)
+	if (files_batch_begin(&s))
+		rc = -2;
+	else if (o->jobs > 1)
 		rc = files_walk_parallel(&s, &w, o->jobs);
 	else
 		rc = ingest_walk_tree(s.root, &w);
 	if (!run->db_failed && files_settle_flush(&s))
+		rc = -2;
+	/* what was stored before a failure is kept */
+	if (files_batch_end(&s, 1) && rc >= 0)
 		rc = -2;
 	if (s.dirs_listed + s.dirs_unchanged)
 		log_info("source %s: %ld director%s listed, %ld unchanged since listed (not read)%s",

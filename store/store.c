@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 enum {
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
 	Q_RAW_FIND, Q_RAW_INSERT, Q_RAW_MARK_DUP,
 	Q_DEV_INSERT, Q_DEV_FIND,
 	Q_QUAR_INSERT,
@@ -50,6 +50,9 @@ static const char *const sql_text[Q__COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_SAVEPOINT] = "SAVEPOINT s",
+	[Q_RELEASE] = "RELEASE s",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO s",
 	[Q_RAW_FIND] = "SELECT id FROM raw_message WHERE sha256 = ?1",
 	[Q_RAW_INSERT] = "INSERT INTO raw_message(sha256, source, origin, status, reason, received_at, size, body)"
 			 " VALUES (?1, ?2, ?3, ?4, ?5, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?6, ?7)",
@@ -344,8 +347,11 @@ int store_open(store **out, const char *path, int create, sbuf *err)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
+	/* temp_store: a file's savepoint inside a batch journals to memory;
+	 * cache_size: a batch's pages stay in memory until its commit */
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
-			 " PRAGMA synchronous = NORMAL;", NULL, NULL, NULL) != SQLITE_OK) {
+			 " PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;"
+			 " PRAGMA cache_size = -32768;", NULL, NULL, NULL) != SQLITE_OK) {
 		int code = sqlite3_errcode(st->db);
 		store_set_err(err, path, "cannot configure database", st->db);
 		if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
@@ -462,16 +468,63 @@ static int store_exec(store *st, int q)
 	return 0;
 }
 
-int store_begin(store *st) { return store_exec(st, Q_BEGIN); }
+/* Transactions nest: inside one, begin/commit/rollback are a savepoint,
+ * its release and its rollback, so that a writer can hold many files'
+ * transactions in one batch and still drop one file alone. */
+int store_begin(store *st)
+{
+	if (st->depth > 0 && sqlite3_get_autocommit(st->db))
+		st->depth = 0;   /* SQLite rolled the batch back itself (full disk, I/O) */
+	if (store_exec(st, st->depth ? Q_SAVEPOINT : Q_BEGIN))
+		return -1;
+	st->depth++;
+	return 0;
+}
+
 /* In a dry run every transaction is rolled back: all the work, no writes. */
-int store_commit(store *st) { return store_exec(st, st->dry_run ? Q_ROLLBACK : Q_COMMIT); }
+int store_commit(store *st)
+{
+	int rc;
+
+	assert(st->depth > 0);
+	if (st->depth > 1) {
+		if (sqlite3_get_autocommit(st->db)) {
+			log_error("database: the batch was rolled back");
+			st->depth = 0;
+			return -1;
+		}
+		rc = store_exec(st, Q_RELEASE);
+		st->depth -= rc == 0;
+		return rc;
+	}
+	rc = store_exec(st, st->dry_run ? Q_ROLLBACK : Q_COMMIT);
+	if (rc == 0 || sqlite3_get_autocommit(st->db))
+		st->depth = 0;
+	return rc;
+}
+
+int store_in_batch(const store *st)
+{
+	return st->depth > 0;
+}
 void store_set_dry_run(store *st, int on) { st->dry_run = on; }
 int store_is_dry_run(const store *st) { return st->dry_run; }
 
 void store_rollback(store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
-		store_exec(st, Q_ROLLBACK);
+	if (sqlite3_get_autocommit(st->db)) {
+		st->depth = 0;
+		return;
+	}
+	if (st->depth > 1) {
+		if (store_exec(st, Q_ROLLBACK_TO) == 0 && store_exec(st, Q_RELEASE) == 0) {
+			st->depth--;
+			return;
+		}
+		/* the savepoint is gone: the whole batch goes */
+	}
+	store_exec(st, Q_ROLLBACK);
+	st->depth = 0;
 }
 
 

@@ -22,10 +22,15 @@ void store_close(store *st);
 int store_was_created(const store *st);   /* 1 when this open created the file */
 int store_schema_version(const store *st);
 
-/* One transaction per batch: the caller brackets its writes. */
+/* One transaction per batch: the caller brackets its writes.  Inside an
+ * open transaction, begin/commit/rollback nest as a savepoint, its release
+ * and its rollback: a writer keeps many files in one batch (one commit)
+ * and still drops one file alone.  Only the outermost commit is durable. */
 int store_begin(store *st);
 int store_commit(store *st);
 void store_rollback(store *st);
+/* Is a transaction open? */
+int store_in_batch(const store *st);
 /* Dry run: store_commit rolls back, so a run does all its work and
  * writes nothing. */
 void store_set_dry_run(store *st, int on);

@@ -20,6 +20,7 @@ struct store {
 	int created;
 	int version;
 	int dry_run;
+	int depth;                       /* transactions open: 1 the outer, more savepoints */
 };
 
 /* The statement for sql, prepared on first use and reused after, reset and

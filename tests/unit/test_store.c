@@ -313,6 +313,49 @@ static void test_dir_identity(void **state)
 	store_close(st);
 }
 
+/* A batch holds many files' transactions: one file rolled back alone, the
+ * others committed with the batch. */
+static void test_nested_batch(void **state)
+{
+	store *st = open_new();
+	avvik_record a, b;
+	int64_t raw, id;
+	store_totals t;
+
+	(void)state;
+	make_record(&a, "N1", "2023-05-01", "Epikrise mangler");
+	make_record(&b, "N2", "2023-05-02", "Legemiddelliste mangler");
+	assert_int_equal(store_begin(st), 0);           /* the batch */
+	assert_true(store_in_batch(st));
+	assert_int_equal(store_begin(st), 0);           /* file 1 */
+	assert_int_equal(store_raw_put(st, "a1", "t", "f1", "deviation", NULL, "x", 1, &raw), 1);
+	assert_int_equal(store_deviation_put(st, &a, raw, &id), 1);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_begin(st), 0);           /* file 2, dropped */
+	assert_int_equal(store_raw_put(st, "b1", "t", "f2", "deviation", NULL, "y", 1, &raw), 1);
+	assert_int_equal(store_deviation_put(st, &b, raw, &id), 1);
+	store_rollback(st);
+	assert_true(store_in_batch(st));
+	assert_int_equal(store_commit(st), 0);          /* the batch */
+	assert_false(store_in_batch(st));
+	assert_int_equal(store_totals_get(st, &t), 0);
+	assert_int_equal(t.deviations, 1);
+	assert_int_equal(t.received, 1);
+	/* a rolled-back batch takes its committed files with it */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_raw_put(st, "b2", "t", "f2", "deviation", NULL, "z", 1, &raw), 1);
+	assert_int_equal(store_deviation_put(st, &b, raw, &id), 1);
+	assert_int_equal(store_commit(st), 0);
+	store_rollback(st);
+	assert_false(store_in_batch(st));
+	assert_int_equal(store_totals_get(st, &t), 0);
+	assert_int_equal(t.deviations, 1);
+	avvik_record_clear(&a);
+	avvik_record_clear(&b);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +367,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_meta_and_file_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_batch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
