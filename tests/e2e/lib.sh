@@ -47,6 +47,18 @@ like() {
 unlike() {
 	if grep -Eq -- "$3" "$2"; then fail "$1"; grep -E -- "$3" "$2" | head -5 | show_lines; else pass "$1"; fi
 }
+# nowhere DESCRIPTION NEEDLE FILE...: passes when every FILE exists and
+# none holds NEEDLE (a missing file fails: `! grep` would pass on it)
+nowhere() {
+	d=$1 needle=$2; shift 2
+	for f in "$@"; do
+		if [ ! -r "$f" ]; then fail "$d"; diag "no file $f to look in"; return; fi
+	done
+	if grep -qF -- "$needle" "$@"; then fail "$d"; grep -lF -- "$needle" "$@" | show_lines; else pass "$d"; fi
+}
+# sql_to DB QUERY OUT: the query's rows into OUT; no OUT when it fails, so
+# that a check reading OUT fails too
+sql_to() { rm -f "$3"; sqlite3 -batch -noheader "$1" "$2" >"$3.tmp" && mv "$3.tmp" "$3"; }
 done_testing() { [ "$T_FAILED" -eq 0 ]; exit $?; }
 # sql DB QUERY: one value
 sql() { sqlite3 -batch -noheader "$1" "$2"; }

@@ -20,7 +20,8 @@ is "HTML-only mail: the text" \
 	"Epikrise fra poliklinikken kom først etter tre uker."
 is "the XML attachment is a deviation linked to its mail" \
 	"$(sql d.db "select count(*) from raw_message c join raw_message p on c.parent_id = p.id where p.origin is null and c.status = 'deviation'")" 1
-ok "no fødselsnummer stored" sh -c "! sqlite3 d.db 'select text from deviation' | grep -q 15720255178"
+sql_to d.db 'select text from deviation' texts.out
+nowhere "no fødselsnummer stored" 15720255178 texts.out
 exits "re-ingest: nothing new" 0 avvik --db d.db ingest --path "$F"
 like "all files unchanged" last.out '^path: 14 files \(14 unchanged\), 0 new'
 

@@ -139,5 +139,5 @@ like "the other source still ran" last.out '^files: 2 files \(0 unchanged\), [0-
 chmod 644 pw
 exits "a password file others can read is refused" 1 avvik ingest box
 like "saying why" last.err "source box: password_file .*/pw: group or others may read it \\(mode 0644\\)"
-ok "the password appears in no output" sh -c "! grep -rqF -- '$IMAP_PASS' '$T_DIR'/*.out '$T_DIR'/*.err '$T_DIR'/last.* '$IMAP_DIR/dovecot.log'"
+nowhere "the password appears in no output" "$IMAP_PASS" "$T_DIR"/*.out "$T_DIR"/*.err "$T_DIR"/last.out "$T_DIR"/last.err "$IMAP_DIR/dovecot.log"
 done_testing
