@@ -21,7 +21,7 @@
 static int pipeline_looks_secret(const char *raw, size_t len)
 {
 	static const char sqlite_magic[16] = "SQLite format 3";
-	size_t i, odd = 0;
+	size_t i, odd = 0, high = 0;
 
 	if (len >= 16 && !memcmp(raw, sqlite_magic, 16))
 		return 1;
@@ -32,9 +32,14 @@ static int pipeline_looks_secret(const char *raw, size_t len)
 		return 0;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)raw[i];
+		if (!c)
+			return 1;
 		odd += (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
+		high += c >= 0x80;
 	}
-	return len && odd * 8 >= len;   /* an eighth control bytes: binary */
+	/* an eighth control bytes, or a quarter high bytes that are not UTF-8
+	 * (Latin-1 text has a few): binary, as random key bytes are */
+	return len && (odd * 8 >= len || (high * 4 >= len && !utf8_valid(raw, len)));
 }
 
 static int pipeline_quarantine(ingest_run *run, const ingest_item *it, const char *reason)
@@ -88,6 +93,7 @@ void pipeline_file_begin(ingest_run *run, const char *path)
 	memset(&run->file, 0, sizeof run->file);
 	run->file_held = 0;
 	run->file_path = path;
+	run->file_items = 0;
 	run->n_held_sha = 0;
 }
 
@@ -103,6 +109,28 @@ int pipeline_file_resolve(ingest_run *run)
 		sbuf_release(&shown);
 	}
 	return n < 0 ? -1 : 0;
+}
+
+/* A large file (an export) is committed every so many records, so that
+ * the WAL stays small; should the run end before the file is done, the
+ * next run reads it again, and what was committed counts as duplicates. */
+#define PIPELINE_FILE_COMMIT_ITEMS 2000
+
+static int pipeline_file_progress(ingest_run *run)
+{
+	store *st = run->st;
+
+	if (!run->file_path || ++run->file_items % PIPELINE_FILE_COMMIT_ITEMS)
+		return 0;
+	if (store_depth(st) != 2)
+		return 0;   /* not a file's savepoint inside a batch */
+	/* the file's savepoint, the batch; then both again */
+	if (store_commit(st) || store_commit(st) || store_begin(st) || store_begin(st)) {
+		log_error("database: commit within a file failed: %s", store_errmsg(st));
+		run->db_failed = 1;
+		return -1;
+	}
+	return 0;
 }
 
 void pipeline_file_end(ingest_run *run)
@@ -150,7 +178,7 @@ int pipeline_sink(void *ctx, const ingest_item *it)
 			run->file.new_deviations++;
 		else
 			run->file.duplicates++;
-		return 0;
+		return pipeline_file_progress(run);
 	case INGEST_ITEM_SKIPPED:
 		rc = store_raw_put(run->st, it->raw_sha256, run->src->name, NULL, "skipped",
 				   it->reason, it->raw, it->raw_len, &raw_id);

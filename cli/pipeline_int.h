@@ -19,6 +19,7 @@ typedef struct {
 	long file_held;         /* its items in quarantine, new or not */
 	const char *file_path;  /* the file being stored (a file source), else NULL:
 				 * its quarantined items name it, for a retry */
+	long file_items;        /* its items stored so far */
 	char **held_sha;        /* the sha256 of its items put in quarantine */
 	size_t n_held_sha, alloc_held_sha;
 	int db_failed;

@@ -351,7 +351,8 @@ int store_open(store **out, const char *path, int create, sbuf *err)
 	 * cache_size: a batch's pages stay in memory until its commit */
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
 			 " PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;"
-			 " PRAGMA cache_size = -32768;", NULL, NULL, NULL) != SQLITE_OK) {
+			 " PRAGMA cache_size = -32768; PRAGMA journal_size_limit = 67108864;",
+			 NULL, NULL, NULL) != SQLITE_OK) {
 		int code = sqlite3_errcode(st->db);
 		store_set_err(err, path, "cannot configure database", st->db);
 		if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
@@ -506,6 +507,11 @@ int store_commit(store *st)
 int store_in_batch(const store *st)
 {
 	return st->depth > 0;
+}
+
+int store_depth(const store *st)
+{
+	return st->depth;
 }
 void store_set_dry_run(store *st, int on) { st->dry_run = on; }
 int store_is_dry_run(const store *st) { return st->dry_run; }

@@ -29,8 +29,9 @@ int store_schema_version(const store *st);
 int store_begin(store *st);
 int store_commit(store *st);
 void store_rollback(store *st);
-/* Is a transaction open? */
+/* Is a transaction open?  How deep (0 none, 1 the outer, more savepoints)? */
 int store_in_batch(const store *st);
+int store_depth(const store *st);
 /* Dry run: store_commit rolls back, so a run does all its work and
  * writes nothing. */
 void store_set_dry_run(store *st, int on);
