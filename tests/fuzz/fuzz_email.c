@@ -7,6 +7,7 @@
  *   then e.g. `build-fuzz/fuzz_email -max_total_time=60 fixtures/email`.
  */
 #include "fuzz_util.h"
+#include "ingest/ingest_int.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
