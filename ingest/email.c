@@ -6,6 +6,10 @@
  * Mapping of one message:
  *   ext_id = Message-ID without <> (else "email:" + sha256 of the bytes);
  *   reported_at = Date (the sender's local time); channel "email";
+ *   received_at = the date of the mbox "From " line (the delivering
+ *   server's local time), else, only when there is no Date header, the
+ *   file's modification time (local time); where a Date-less message's
+ *   date came from is logged at -v (the record has no field for it);
  *   subject = Subject (RFC 2047 decoded), else the form's Tema;
  *   text = the form's Beskrivelse, else the body; body = the inline
  *   text/plain parts (in multipart/alternative the text/plain one, else the
@@ -27,9 +31,13 @@
  * (ingest_buffer), its items linked to the e-mail by parent_sha256.
  *
  * Limits, so broken or hostile mail costs bounded memory and time: the
- * message is capped by ingest_max_file_size (mbox messages are read one by
- * one), MIME nesting is followed 32 levels deep and for 1000 parts, and the
- * text kept is cut at 1 MiB.
+ * message is capped by ingest_max_file_size (mbox messages are split
+ * without parsing and read one by one), MIME nesting is followed 32 levels
+ * deep and for 1000 parts, and the text kept is cut at 1 MiB.  The parts
+ * are bounded before GMime parses (email_parts_bound): a message with more
+ * is kept, not quarantined, with its text and attachments up to the bound
+ * and a note in its text ("deler av meldingen er ikke lest"), as a report
+ * with a broken tail still is a report; its raw bytes are all stored.
  */
 #include "ingest/ingest_int.h"
 
@@ -52,7 +60,7 @@
 #define EMAIL_MAX_DEPTH 32
 #define EMAIL_MAX_PARTS 1000
 #define EMAIL_MAX_TEXT ((size_t)1 << 20)
-#define EMAIL_HEAD 4096            /* bytes looked at for detection */
+#define EMAIL_HEAD 65536           /* bytes looked at for detection */
 
 /* ---- GMime, once per process ---- */
 
@@ -101,6 +109,12 @@ static size_t email_field_name(const char *p, const char *end)
 	return q < end && *q == ':' && q > p ? (size_t)(q - p) : 0;
 }
 
+/* RFC 5322's structure, not the first '<': a header block (field lines
+ * "Name: value", continuation lines starting with white space) ended by a
+ * blank line.  An e-mail that carries XML, or whose header starts with
+ * kilobytes of ARC, DKIM or Exchange fields, is still mail; an XML file
+ * (a BOM, white space, "<?xml", a comment or a root element first) never
+ * starts with a field name.  Looked at: the first 64 KiB. */
 ingest_format ingest_email_detect(const char *data, size_t len)
 {
 	static const char *const known[] = {
@@ -108,26 +122,28 @@ ingest_format ingest_email_detect(const char *data, size_t len)
 		"mime-version", "delivered-to", "content-type", "reply-to", "sender", "cc", NULL
 	};
 	const char *p = data, *end = data + (len > EMAIL_HEAD ? EMAIL_HEAD : len);
-	int lines = 0, hits = 0;
+	int fields = 0, hits = 0, blank = 0;
 
 	if (!data || !len)
 		return INGEST_FORMAT_AUTO;
 	if (len >= 5 && !memcmp(data, "From ", 5))
 		return INGEST_FORMAT_MBOX;
-	/* a run of header lines (continuations allowed) naming known fields */
-	while (p < end && lines < 40) {
+	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n;
 		int k;
 
 		if (!nl)
+			break;   /* the head ends inside a line */
+		if (p == nl || (*p == '\r' && p + 1 == nl)) {
+			blank = 1;   /* the empty line ending the header */
 			break;
-		if (p == nl || (*p == '\r' && p + 1 == nl))
-			break;   /* the empty line ending the header */
+		}
 		if (*p == ' ' || *p == '\t') {
-			if (!lines)
-				return INGEST_FORMAT_AUTO;
+			if (!fields)
+				return INGEST_FORMAT_AUTO;   /* a continuation of nothing */
 		} else if ((n = email_field_name(p, nl)) != 0) {
+			fields++;
 			for (k = 0; known[k]; k++)
 				if (strlen(known[k]) == n && !strncasecmp(p, known[k], n))
 					hits++;
@@ -136,10 +152,14 @@ ingest_format ingest_email_detect(const char *data, size_t len)
 			 * mail, still mail */
 			break;
 		}
-		lines++;
 		p = nl + 1;
 	}
-	return hits >= 2 || (hits >= 1 && lines >= 2) ? INGEST_FORMAT_EML : INGEST_FORMAT_AUTO;
+	/* a whole header block naming one field mail has; else (cut short by
+	 * the head's end or a line that is no field) two, or one and more
+	 * fields */
+	if (blank && fields && hits)
+		return INGEST_FORMAT_EML;
+	return hits >= 2 || (hits >= 1 && fields >= 2) ? INGEST_FORMAT_EML : INGEST_FORMAT_AUTO;
 }
 
 /* ---- charsets ---- */
@@ -912,8 +932,57 @@ static void email_cut_note(sbuf *text, int cut, int deep)
 		sbuf_adds(text, "\n[deler av meldingen er ikke lest: for dypt nøstet]");
 }
 
-/* One message in memory -> record(s). */
-int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *data, size_t len)
+/* How many bytes of a message GMime may parse.  GMime builds the whole
+ * MIME tree in g_mime_parser_construct_message, a few KiB for each part,
+ * before the walk can stop at EMAIL_MAX_PARTS: 100,000 sibling parts in
+ * 3.7 MB took 228 MB.  Every part but the first begins after a line
+ * starting with "--" (its boundary), so the bytes before the line that
+ * would open part EMAIL_MAX_PARTS + 2 hold at most the parts the walk
+ * reads: only they are parsed, and memory stays bounded whatever the
+ * sender wrote.  len when the message is within the bound. */
+static size_t email_parts_bound(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+	int dashes = 0;
+
+	while (p < end) {
+		const char *nl;
+
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-' && ++dashes > EMAIL_MAX_PARTS + 1)
+			return (size_t)(p - data);
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return len;
+}
+
+/* t as "YYYY-MM-DDTHH:MM:SS" in the local zone (where the file landed). */
+static char *email_local_time(time_t t)
+{
+	struct tm tm;
+	char buf[32];
+
+	if (!localtime_r(&t, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm))
+		return NULL;
+	return xstrdup(buf);
+}
+
+static int email_message(const ingest_ctx *ctx, const char *origin, const char *data, size_t len,
+			 const char *from_date, time_t mtime);
+
+int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *data, size_t len,
+			time_t mtime)
+{
+	return email_message(ctx, origin, data, len, NULL, mtime);
+}
+
+/* One message in memory -> record(s).  from_date: the date of its mbox
+ * "From " line (NULL: none), the day it was delivered; mtime: its file's
+ * time (0 unknown), the received date when nothing else dates it. */
+static int email_message(const ingest_ctx *ctx, const char *origin, const char *data, size_t len,
+			 const char *from_date, time_t mtime)
 {
 	GMimeParserOptions *opts = ingest_gmime();
 	GMimeStream *ms;
@@ -927,7 +996,7 @@ int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *d
 	const char *mid, *subj;
 	GDateTime *date;
 	sbuf body = SBUF_INIT, where = SBUF_INIT;
-	size_t i, n_carried = 0;
+	size_t i, n_carried = 0, parse_len;
 	int rc = 0;
 
 	if (!origin)
@@ -937,7 +1006,8 @@ int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *d
 		return ingest_emit_problem(ctx, INGEST_ITEM_QUARANTINE, data, len, sha, 0,
 					   "%s: e-mail too large (%zu bytes, limit %zu)", origin, len,
 					   ingest_max_file_size(ctx));
-	ms = g_mime_stream_mem_new_with_buffer(data, len);
+	parse_len = email_parts_bound(data, len);
+	ms = g_mime_stream_mem_new_with_buffer(data, parse_len);
 	parser = g_mime_parser_new_with_stream(ms);
 	g_object_unref(ms);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
@@ -964,6 +1034,8 @@ int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *d
 	sbuf_init(&w.html, 0);
 	w.max_xml = ingest_max_file_size(ctx);
 	email_walk_obj(&w, g_mime_message_get_mime_part(msg), 0);
+	if (parse_len < len)
+		w.too_many = 1;   /* the parts after the bound were never parsed */
 
 	/* prefer text/plain; the HTML one when there is no other */
 	if (w.plain.len)
@@ -1030,6 +1102,21 @@ int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *d
 	}
 	if (date)
 		rec.reported_at = email_gstr(g_date_time_format(date, "%Y-%m-%dT%H:%M:%S"));
+	/* when it arrived: the mbox "From " line is the delivery's own
+	 * record; the file's time only dates a message nothing else dates */
+	if (from_date)
+		rec.received_at = xstrdup(from_date);
+	else if (!date && mtime > 0)
+		rec.received_at = email_local_time(mtime);
+	if (!date && rec.received_at) {
+		sbuf o = SBUF_INIT;
+		sbuf_addf(&o, "%s: e-mail %s", origin, mid ? mid : "(no Message-ID)");
+		sbuf_reset(&where);
+		ingest_clean_text(ctx, &names, o.buf, &where);
+		log_info("%s: no Date header; received date %s from %s", where.buf, rec.received_at,
+			 from_date ? "the mbox \"From \" line" : "the file's modification time");
+		sbuf_release(&o);
+	}
 	if (subj && *subj) {
 		sbuf s = SBUF_INIT;
 		ingest_to_utf8(subj, strlen(subj), NULL, &s);
@@ -1211,10 +1298,49 @@ static void mbox_unquote(sbuf *m)
 	sbuf_setlen(m, w);
 }
 
+/* The date of a "From " line: see ingest_int.h. */
+int ingest_mbox_from_date(const char *line, size_t len, sbuf *out)
+{
+	sbuf l = SBUF_INIT;
+	const char *p;
+	GDateTime *d;
+	int rc = -1;
+
+	if (len < 5 || memcmp(line, "From ", 5))
+		return -1;
+	ingest_gmime();
+	utf8_sanitize(&l, line + 5, len - 5);
+	p = l.buf;
+	/* the sender ("From - Thu Jan ..." by Thunderbird, none at all
+	 * when the line goes on with a space) */
+	if (*p != ' ' && *p != '\t')
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	/* asctime, with or without seconds, a zone name or an offset, "remote
+	 * from": GMime's date parser reads them all */
+	d = *p ? g_mime_utils_header_decode_date(p) : NULL;
+	if (d) {
+		int y = g_date_time_get_year(d);
+		if (y >= 1970 && y <= 2999) {
+			char *f = g_date_time_format(d, "%Y-%m-%dT%H:%M:%S");
+			if (f)
+				sbuf_adds(out, f);
+			rc = f ? 0 : -1;
+			g_free(f);
+		}
+		g_date_time_unref(d);
+	}
+	sbuf_release(&l);
+	return rc;
+}
+
 /* One message of the mbox: [begin, end) of the file, the blank line that
- * separates it from the next "From " line not included. */
+ * separates it from the next "From " line not included; from_date is the
+ * date its "From " line gave (NULL none). */
 static int mbox_message(const ingest_ctx *ctx, const char *origin, const mbox_src *s, long nth,
-			int64_t begin, int64_t end)
+			int64_t begin, int64_t end, const char *from_date, time_t mtime)
 {
 	sbuf where = SBUF_INIT, m = SBUF_INIT;
 	int rc;
@@ -1242,46 +1368,104 @@ static int mbox_message(const ingest_ctx *ctx, const char *origin, const mbox_sr
 	else if (m.len >= 4 && !memcmp(m.buf + m.len - 4, "\r\n\r\n", 4))
 		sbuf_setlen(&m, m.len - 2);
 	mbox_unquote(&m);
-	rc = ingest_email_buffer(ctx, where.buf, m.buf, m.len);
+	rc = email_message(ctx, where.buf, m.buf, m.len, from_date, mtime);
 	sbuf_release(&where);
 	sbuf_release(&m);
 	return rc;
 }
 
-/* The parser splits the mbox (persisting the stream: parts stay on disk,
- * so a large mbox costs one message at a time); each message's bytes run
- * from its headers to the next "From " line and are read again on their
- * own, so the stored raw message is exactly what was sent. */
-static int mbox_stream(const ingest_ctx *ctx, const char *origin, GMimeStream *stream,
-		       const mbox_src *s, int64_t total)
+#define MBOX_CHUNK 65536
+#define MBOX_FROM_MAX 1024         /* bytes of a "From " line looked at */
+
+/* The "From " line at off: its first MBOX_FROM_MAX bytes in line, and
+ * where the message after it begins (past its newline) in *next. */
+static int mbox_from_line(const mbox_src *s, int64_t off, int64_t total, sbuf *line,
+			  int64_t *next)
 {
-	GMimeParserOptions *opts = ingest_gmime();
-	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-	int64_t begin = -1;
+	sbuf chunk = SBUF_INIT;
+	int64_t at = off;
+
+	sbuf_reset(line);
+	while (at < total) {
+		size_t n = total - at > MBOX_CHUNK ? MBOX_CHUNK : (size_t)(total - at);
+		const char *nl;
+
+		sbuf_reset(&chunk);
+		if (mbox_read(s, at, n, &chunk) < 0) {
+			sbuf_release(&chunk);
+			return -1;
+		}
+		nl = memchr(chunk.buf, '\n', n);
+		if (line->len < MBOX_FROM_MAX) {
+			size_t k = nl ? (size_t)(nl - chunk.buf) : n;
+			sbuf_add(line, chunk.buf, k < MBOX_FROM_MAX - line->len ? k : MBOX_FROM_MAX - line->len);
+		}
+		if (nl) {
+			*next = at + (nl - chunk.buf) + 1;
+			sbuf_release(&chunk);
+			return 0;
+		}
+		at += (int64_t)n;
+	}
+	*next = total;
+	sbuf_release(&chunk);
+	return 0;
+}
+
+/* Splits the mbox on lines starting with "From " (what GMime's mbox parser
+ * splits on, and what mboxrd quoting protects) without building any MIME
+ * tree: each message is parsed once, on its own, within the part bound
+ * (email_parts_bound).  Read in chunks, so a large mbox costs one message
+ * at a time; each message's bytes run from its headers to the next "From "
+ * line, so the stored raw message is exactly what was sent.  Bytes before
+ * the first "From " line belong to no message. */
+static int mbox_split(const ingest_ctx *ctx, const char *origin, const mbox_src *s, int64_t total,
+		      time_t mtime)
+{
+	sbuf chunk = SBUF_INIT, line = SBUF_INIT, date = SBUF_INIT;
+	int64_t pos = 0, begin = -1;
 	long nth = 0;
-	int rc = 0;
+	int rc = 0, bol = 1, dated = 0;
 
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MBOX);
-	g_mime_parser_set_persist_stream(parser, TRUE);
-	g_mime_parser_set_respect_content_length(parser, FALSE);
-	while (!rc && !g_mime_parser_eos(parser)) {
-		GMimeMessage *msg = g_mime_parser_construct_message(parser, opts);
-		int64_t marker, hb;
+	while (!rc && pos < total) {
+		size_t n = total - pos > MBOX_CHUNK ? MBOX_CHUNK : (size_t)(total - pos), i;
+		int64_t adv = (int64_t)n;
 
-		if (!msg)
+		sbuf_reset(&chunk);
+		if (mbox_read(s, pos, n, &chunk) < 0) {
+			rc = -1;
 			break;
-		marker = g_mime_parser_get_mbox_marker_offset(parser);
-		hb = g_mime_parser_get_headers_begin(parser);
-		g_object_unref(msg);
-		if (begin >= 0 && marker > begin)
-			rc = mbox_message(ctx, origin, s, ++nth, begin, marker);
-		begin = hb;
+		}
+		for (i = 0; i < n; i++) {
+			if (bol && chunk.buf[i] == 'F') {
+				int64_t at = pos + (int64_t)i, next;
+
+				if (n - i < 5 && pos + (int64_t)n < total) {
+					adv = (int64_t)i;   /* read on from this line */
+					break;
+				}
+				if (n - i >= 5 && !memcmp(chunk.buf + i, "From ", 5)) {
+					if (begin >= 0)
+						rc = mbox_message(ctx, origin, s, ++nth, begin, at,
+								  dated ? date.buf : NULL, mtime);
+					if (!rc && mbox_from_line(s, at, total, &line, &next) < 0)
+						rc = -1;
+					if (rc)
+						break;
+					sbuf_reset(&date);
+					dated = ingest_mbox_from_date(line.buf, line.len, &date) == 0;
+					begin = next;
+					adv = next - pos;
+					break;   /* bol stays 1: next starts a line */
+				}
+			}
+			bol = chunk.buf[i] == '\n';
+		}
+		pos += adv;
 	}
 	if (!rc && begin >= 0 && total > begin)
-		rc = mbox_message(ctx, origin, s, ++nth, begin, total);
-	g_object_unref(parser);
+		rc = mbox_message(ctx, origin, s, ++nth, begin, total, dated ? date.buf : NULL, mtime);
 	if (!rc && nth == 0) {
-		sbuf all = SBUF_INIT;
 		char sha[65];
 		if (mbox_sha_range(s, 0, total, sha) < 0)
 			rc = -1;
@@ -1289,45 +1473,27 @@ static int mbox_stream(const ingest_ctx *ctx, const char *origin, GMimeStream *s
 			rc = ingest_emit_problem(ctx, INGEST_ITEM_QUARANTINE, NULL, 0, sha, 0,
 						 "%s: no message in this mbox (expected \"From \" lines "
 						 "each followed by a message)", origin);
-		sbuf_release(&all);
 	}
+	sbuf_release(&chunk);
+	sbuf_release(&line);
+	sbuf_release(&date);
 	return rc;
 }
 
-int ingest_mbox_fd(const ingest_ctx *ctx, const char *origin, int fd)
+int ingest_mbox_fd(const ingest_ctx *ctx, const char *origin, int fd, time_t mtime)
 {
 	mbox_src s = { fd, NULL, 0 };
-	GMimeStream *st;
-	int64_t total;
-	int dfd, rc;
+	off_t total = lseek(fd, 0, SEEK_END);
 
-	ingest_gmime();
-	total = (int64_t)lseek(fd, 0, SEEK_END);
 	if (total < 0)
 		return -1;
-	/* GMime owns (and closes) its descriptor */
-	dfd = dup(fd);
-	if (dfd < 0)
-		return -1;
-	if (lseek(dfd, 0, SEEK_SET) < 0) {
-		close(dfd);
-		return -1;
-	}
-	st = g_mime_stream_fs_new(dfd);
-	rc = mbox_stream(ctx, origin, st, &s, total);
-	g_object_unref(st);
-	return rc;
+	return mbox_split(ctx, origin, &s, (int64_t)total, mtime);
 }
 
-int ingest_mbox_buffer(const ingest_ctx *ctx, const char *origin, const char *data, size_t len)
+int ingest_mbox_buffer(const ingest_ctx *ctx, const char *origin, const char *data, size_t len,
+		       time_t mtime)
 {
 	mbox_src s = { -1, data, len };
-	GMimeStream *st;
-	int rc;
 
-	ingest_gmime();
-	st = g_mime_stream_mem_new_with_buffer(data, len);
-	rc = mbox_stream(ctx, origin ? origin : "(mbox)", st, &s, (int64_t)len);
-	g_object_unref(st);
-	return rc;
+	return mbox_split(ctx, origin ? origin : "(mbox)", &s, (int64_t)len, mtime);
 }

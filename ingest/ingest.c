@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <libxml/parser.h>
 
 #include <openssl/evp.h>
@@ -158,6 +159,60 @@ int ingest_emit_problem_names(const ingest_ctx *ctx, const ingest_names *nm,
 	return rc;
 }
 
+/* s in Unicode NFC (valid UTF-8 already: ingest_clean_record). */
+static void ingest_nfc(char **s)
+{
+	const unsigned char *p;
+	gchar *n;
+
+	if (!*s)
+		return;
+	for (p = (const unsigned char *)*s; *p && *p < 0x80; p++)
+		;
+	if (!*p)
+		return;   /* ASCII is NFC */
+	n = g_utf8_normalize(*s, -1, G_NORMALIZE_NFC);
+	if (n && strcmp(n, *s)) {
+		free(*s);
+		*s = xstrdup(n);
+	}
+	g_free(n);
+}
+
+static void ingest_party_nfc(avvik_party *p)
+{
+	ingest_nfc(&p->name);
+	ingest_nfc(&p->unit);
+	ingest_nfc(&p->her_id);
+	ingest_nfc(&p->org_nr);
+	ingest_nfc(&p->type_hint);
+}
+
+/* Every text a sender wrote, in NFC, once, as the record leaves ingest:
+ * "Ma\u030alselv" (decomposed, as macOS and some web forms write it) and
+ * "M\u00e5lselv" are one name to classify's resolution, rules and search,
+ * and one content hash.  The origin is left as it is: it names a file
+ * as the file system spells it. */
+static void ingest_record_nfc(avvik_record *r)
+{
+	size_t i;
+
+	ingest_nfc(&r->ext_id);
+	ingest_nfc(&r->received_at);
+	ingest_nfc(&r->reported_at);
+	ingest_nfc(&r->event_date);
+	ingest_party_nfc(&r->reporter);
+	ingest_party_nfc(&r->concerned);
+	ingest_nfc(&r->subject);
+	ingest_nfc(&r->text);
+	ingest_nfc(&r->source_category);
+	ingest_nfc(&r->severity);
+	for (i = 0; i < r->n_attachments; i++) {
+		ingest_nfc(&r->attachments[i].name);
+		ingest_nfc(&r->attachments[i].mime_type);
+	}
+}
+
 int ingest_emit_record(const ingest_ctx *ctx, const ingest_names *nm, avvik_record *r,
 		       const char *raw, size_t raw_len, long line)
 {
@@ -167,6 +222,7 @@ int ingest_emit_record(const ingest_ctx *ctx, const ingest_names *nm, avvik_reco
 	if (!r->source)
 		r->source = xstrdup(ctx->source ? ctx->source : "path");
 	ingest_clean_record(ctx, nm, r);
+	ingest_record_nfc(r);
 	ingest_record_hash(r);
 	memset(&it, 0, sizeof it);
 	it.kind = INGEST_ITEM_DEVIATION;
@@ -264,6 +320,11 @@ ingest_format ingest_detect(const char *data, size_t len)
 	long line;
 	ingest_format f;
 
+	/* the structure first: a header block is mail, whatever XML it
+	 * carries; only then the root element */
+	f = ingest_email_detect(data, len);
+	if (f != INGEST_FORMAT_AUTO)
+		return f;
 	xmlInitParser();
 	f = ingest_detect_ex(data, len, "(buffer)", &why, &line);
 	sbuf_release(&why);
@@ -309,9 +370,9 @@ int ingest_buffer(const ingest_ctx *ctx, const char *origin, const char *data, s
 	if (fmt == INGEST_FORMAT_AUTO)
 		fmt = ingest_email_detect(data, len);
 	if (fmt == INGEST_FORMAT_EML || fmt == INGEST_FORMAT_MAILDIR)
-		return ingest_email_buffer(ctx, origin, data ? data : "", len);
+		return ingest_email_buffer(ctx, origin, data ? data : "", len, 0);
 	if (fmt == INGEST_FORMAT_MBOX)
-		return ingest_mbox_buffer(ctx, origin, data ? data : "", len);
+		return ingest_mbox_buffer(ctx, origin, data ? data : "", len, 0);
 	if (ingest_precheck(data ? data : "", len > INGEST_HEAD ? INGEST_HEAD : len,
 			    len <= INGEST_HEAD, &why) == 0 && fmt == INGEST_FORMAT_AUTO)
 		fmt = ingest_detect_ex(data, len, origin, &why, &line);
@@ -477,7 +538,7 @@ int ingest_file_read(const ingest_ctx *ctx, const char *path, ingest_format fmt,
 		info->format = fmt;
 	if (fmt == INGEST_FORMAT_MBOX) {
 		/* streamed: an mbox may be larger than memory */
-		rc = ingest_mbox_fd(ctx, origin.buf, fd);
+		rc = ingest_mbox_fd(ctx, origin.buf, fd, st.st_mtime);
 		goto out;
 	}
 	if (fmt == INGEST_FORMAT_EML || fmt == INGEST_FORMAT_MAILDIR) {
@@ -494,7 +555,7 @@ int ingest_file_read(const ingest_ctx *ctx, const char *path, ingest_format fmt,
 				  "says (use --format mbox)", ingest_format_name(fmt));
 			rc = ingest_quarantine_whole(ctx, origin.buf, all.buf, all.len, NULL, 1, why.buf);
 		} else {
-			rc = ingest_email_buffer(ctx, origin.buf, all.buf, all.len);
+			rc = ingest_email_buffer(ctx, origin.buf, all.buf, all.len, st.st_mtime);
 		}
 		goto out;
 	}

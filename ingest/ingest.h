@@ -86,7 +86,9 @@ int ingest_buffer(const ingest_ctx *ctx, const char *origin, const char *data, s
  * the main thread before any worker thread parses. */
 void ingest_global_init(void);
 
-/* Detects the format from the first bytes: the root element's namespace. */
+/* Detects the format from the first bytes: a header block (RFC 5322 fields,
+ * then a blank line) is an e-mail or an mbox, whatever XML it carries; else
+ * the root element's namespace. */
 ingest_format ingest_detect(const char *data, size_t len);
 
 /* Calls fn for every regular file under path (path itself when it is a

@@ -7,6 +7,8 @@
 
 #include "ingest/ingest.h"
 
+#include <time.h>
+
 /* libxml2 types stay opaque here, so the parsers' shared helpers need no
  * libxml2 include in files that do not parse. */
 
@@ -167,10 +169,18 @@ int ingest_avvikxml_fd(const ingest_ctx *ctx, const char *origin, int fd);
 
 /* e-mail (email.c): one message in memory; an mbox read as a stream from
  * fd (each message read on its own, capped by ingest_max_file_size) or
- * from memory. */
-int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *data, size_t len);
-int ingest_mbox_fd(const ingest_ctx *ctx, const char *origin, int fd);
-int ingest_mbox_buffer(const ingest_ctx *ctx, const char *origin, const char *data, size_t len);
+ * from memory.  mtime is the file's modification time (0: not known, as
+ * for attachments and HTTP bodies): the received date of a message that
+ * has no Date header and no date on its mbox "From " line. */
+int ingest_email_buffer(const ingest_ctx *ctx, const char *origin, const char *data, size_t len,
+			time_t mtime);
+int ingest_mbox_fd(const ingest_ctx *ctx, const char *origin, int fd, time_t mtime);
+int ingest_mbox_buffer(const ingest_ctx *ctx, const char *origin, const char *data, size_t len,
+		       time_t mtime);
+/* The date of an mbox "From " line (the whole line, "From " included;
+ * asctime with or without seconds, a zone or an offset, a missing sender)
+ * as "YYYY-MM-DDTHH:MM:SS" in out: 0, or -1 when it has none. */
+int ingest_mbox_from_date(const char *line, size_t len, sbuf *out);
 /* Plain text of an HTML document (libxml2's HTML parser, no network). */
 void ingest_html_text(const char *html, size_t len, sbuf *out);
 /* Bytes in charset (NULL: undeclared) to valid UTF-8: valid UTF-8 is taken

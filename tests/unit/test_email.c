@@ -2,7 +2,9 @@
  * test_email.c - e-mail to deviation records (ingest/email.c): charsets and
  * transfer encodings checked byte for byte for æøå, RFC 2047, HTML-only
  * bodies, multipart/alternative, the form parser and its variants, XML
- * attachments, mbox splitting and ">From " quoting, broken MIME.
+ * attachments, mbox splitting and ">From " quoting, broken MIME; the
+ * received date from an mbox "From " line or the file's time; detection by
+ * the header block; NFC; the bound on MIME parts.
  * Fixtures come from $AVVIK_SRC/fixtures/email (default ./fixtures/email).
  */
 #include <setjmp.h>
@@ -12,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -603,9 +608,249 @@ static void test_detect(void **state)
 	assert_int_equal(ingest_format_parse("maildir", &(ingest_format){ 0 }), 0);
 }
 
+/* The file's time as email_local_time writes it. */
+static void file_time(const char *path, char out[32])
+{
+	struct stat st;
+	struct tm tm;
+
+	assert_int_equal(stat(path, &st), 0);
+	assert_non_null(localtime_r(&st.st_mtime, &tm));
+	assert_true(strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm) > 0);
+}
+
+static void test_from_line_date(void **state)
+{
+	static const struct {
+		const char *line, *want;
+	} cases[] = {
+		{ "From avvik@tromso.kommune.no Tue Jan  2 10:00:00 2024", "2024-01-02T10:00:00" },
+		{ "From a@b Wed Jan  3 11:30:00 +0100 2024", "2024-01-03T11:30:00" },
+		{ "From - Thu Jan 04 09:15:30 2024", "2024-01-04T09:15:30" },
+		{ "From MAILER-DAEMON Fri Jan  5 08:05 CET 2024", "2024-01-05T08:05:00" },
+		{ "From  Sat Jan  6 23:59:59 2024", "2024-01-06T23:59:59" },          /* no sender */
+		{ "From a@b Tue Jan  2 10:00:00 2024 remote from gw\r", "2024-01-02T10:00:00" },
+		{ "From a@b Tue, 2 Jan 2024 10:00:00 +0100", "2024-01-02T10:00:00" },
+		{ "From a@b", NULL },
+		{ "From a@b yesterday", NULL },
+		{ "From a@b Mon Feb 30 10:00:00 2024", NULL },
+		{ "From: a@b", NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		sbuf d = SBUF_INIT;
+		int rc = ingest_mbox_from_date(cases[i].line, strlen(cases[i].line), &d);
+		if (cases[i].want && (rc != 0 || strcmp(d.buf, cases[i].want)))
+			fail_msg("'%s': got %d '%s', expected '%s'", cases[i].line, rc, d.buf, cases[i].want);
+		if (!cases[i].want && rc != -1)
+			fail_msg("'%s': got '%s', expected no date", cases[i].line, d.buf);
+		sbuf_release(&d);
+	}
+}
+
+/* Mail without a Date header: dated by its "From " line, else the file. */
+static void test_mbox_dates(void **state)
+{
+	collector c;
+	sbuf p = SBUF_INIT;
+	ingest_ctx ctx;
+	char mtime[32];
+	size_t i;
+
+	(void)state;
+	ctx_init(&ctx, &c);
+	sbuf_addf(&p, "%s/fixtures/email-edges/from-line-dates.mbox", src_dir());
+	file_time(p.buf, mtime);
+	ingest_file_ok(&ctx, p.buf, INGEST_FORMAT_AUTO, "from-line-dates.mbox");
+	assert_int_equal(c.n, 6);
+	for (i = 0; i < c.n; i++)
+		assert_int_equal(c.items[i].kind, INGEST_ITEM_DEVIATION);
+	assert_string_equal(c.items[0].rec.received_at, "2024-01-02T10:00:00");
+	assert_null(c.items[0].rec.reported_at);
+	assert_string_equal(c.items[1].rec.received_at, "2024-01-03T11:30:00");
+	assert_string_equal(c.items[2].rec.received_at, "2024-01-04T09:15:30");
+	assert_string_equal(c.items[3].rec.received_at, "2024-01-05T08:05:00");
+	/* "From avvik@lyngen.kommune.no" has no date: the file's time */
+	assert_string_equal(c.items[4].rec.ext_id, "fromline-5@lyngen.kommune.no");
+	assert_string_equal(c.items[4].rec.received_at, mtime);
+	/* a Date header stays the reported date */
+	assert_string_equal(c.items[5].rec.reported_at, "2024-01-07T22:10:00");
+	assert_string_equal(c.items[5].rec.received_at, "2024-01-08T12:00:00");
+	/* the text ends where the next "From " line begins */
+	assert_string_equal(c.items[0].rec.text, "Epikrisen kom ikke med pasienten hjem fra UNN Troms" OE ".");
+	collector_free(&c);
+
+	/* in memory (an attachment, an HTTP body) there is no file time */
+	{
+		sbuf m = SBUF_INIT;
+		assert_int_equal(sbuf_read_file(&m, p.buf, 0), 0);
+		assert_int_equal(ingest_buffer(&ctx, "box", m.buf, m.len, INGEST_FORMAT_AUTO), 0);
+		assert_int_equal(c.n, 6);
+		assert_string_equal(c.items[0].rec.received_at, "2024-01-02T10:00:00");
+		assert_null(c.items[4].rec.received_at);
+		sbuf_release(&m);
+		collector_free(&c);
+	}
+	sbuf_release(&p);
+}
+
+static void test_eml_no_date(void **state)
+{
+	collector c;
+	sbuf p = SBUF_INIT, m = SBUF_INIT;
+	ingest_ctx ctx;
+	char mtime[32];
+
+	(void)state;
+	ctx_init(&ctx, &c);
+	sbuf_addf(&p, "%s/fixtures/email-edges/no-date.eml", src_dir());
+	file_time(p.buf, mtime);
+	ingest_file_ok(&ctx, p.buf, INGEST_FORMAT_AUTO, "no-date.eml");
+	assert_int_equal(c.n, 1);
+	assert_null(c.items[0].rec.reported_at);
+	assert_string_equal(c.items[0].rec.received_at, mtime);
+	collector_free(&c);
+	/* no file, no time: as before, undated (the pipeline quarantines it) */
+	assert_int_equal(sbuf_read_file(&m, p.buf, 0), 0);
+	assert_int_equal(ingest_buffer(&ctx, "no-date", m.buf, m.len, INGEST_FORMAT_AUTO), 0);
+	assert_int_equal(c.n, 1);
+	assert_null(c.items[0].rec.received_at);
+	assert_null(c.items[0].rec.reported_at);
+	collector_free(&c);
+	sbuf_release(&p);
+	sbuf_release(&m);
+}
+
+/* Mail that carries XML is mail; XML is XML. */
+static void test_detect_structure(void **state)
+{
+	static const char *const mail[] = { "arc-sealed-xml.eml", "exchange-xml.eml" };
+	static const char *const xml[] = {
+		"<?xml version=\"1.0\"?><MsgHead xmlns=\"" INGEST_NS_MSGHEAD "\"/>",
+		"\xEF\xBB\xBF<?xml version=\"1.0\"?><MsgHead xmlns=\"" INGEST_NS_MSGHEAD "\"/>",
+		"\n  \t\n<!-- From: x -->\n<MsgHead xmlns=\"" INGEST_NS_MSGHEAD "\"/>",
+		"<MsgHead xmlns=\"" INGEST_NS_MSGHEAD "\">\nFrom: a\nSubject: b\n\n</MsgHead>",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		collector c;
+		sbuf p = SBUF_INIT, d = SBUF_INIT;
+
+		sbuf_addf(&p, "%s/fixtures/email-edges/%s", src_dir(), mail[i]);
+		assert_int_equal(sbuf_read_file(&d, p.buf, 0), 0);
+		if (ingest_email_detect(d.buf, d.len) != INGEST_FORMAT_EML ||
+		    ingest_detect(d.buf, d.len) != INGEST_FORMAT_EML)
+			fail_msg("%s: not detected as e-mail", mail[i]);
+		sbuf_reset(&p);
+		sbuf_addf(&p, "../email-edges/%s", mail[i]);
+		assert_int_equal(parse(p.buf, &c), 1);
+		assert_int_equal(c.items[0].kind, INGEST_ITEM_DEVIATION);
+		assert_string_equal(c.items[0].rec.channel, "email");
+		if (i == 0) {
+			assert_int_equal(c.items[0].rec.n_attachments, 1);
+			assert_string_equal(c.items[0].rec.attachments[0].name, "bestilling.xml");
+		} else {
+			assert_contains(c.items[0].rec.text, "<MsgHead> sto som tekst");
+		}
+		collector_free(&c);
+		sbuf_release(&p);
+		sbuf_release(&d);
+	}
+	for (i = 0; i < sizeof xml / sizeof xml[0]; i++) {
+		if (ingest_email_detect(xml[i], strlen(xml[i])) != INGEST_FORMAT_AUTO)
+			fail_msg("XML %zu taken for mail", i);
+		if (ingest_detect(xml[i], strlen(xml[i])) != INGEST_FORMAT_MSGHEAD)
+			fail_msg("XML %zu: %s", i, ingest_format_name(ingest_detect(xml[i], strlen(xml[i]))));
+	}
+	/* a header block needs a field mail has; a line that is no field
+	 * ends it */
+	assert_int_equal(ingest_email_detect("Note: x\nOther: y\n\nbody\n", 23), INGEST_FORMAT_AUTO);
+	assert_int_equal(ingest_email_detect("X-A: 1\n\tmore\nX-B: 2\nSubject: s\n\nb", 32), INGEST_FORMAT_EML);
+	assert_int_equal(ingest_email_detect("\tSubject: s\n\nb", 14), INGEST_FORMAT_AUTO);
+}
+
+/* NFD and NFC spellings of a name come out of ingest the same. */
+static void test_nfc(void **state)
+{
+	static const char *const files[] = { "nfd/nfd-org.eml", "nfd/nfd-kith.xml" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		collector c;
+		ingest_ctx ctx;
+		sbuf p = SBUF_INIT;
+
+		ctx_init(&ctx, &c);
+		sbuf_addf(&p, "%s/fixtures/%s", src_dir(), files[i]);
+		ingest_file_ok(&ctx, p.buf, INGEST_FORMAT_AUTO, files[i]);
+		assert_int_equal(c.n, 1);
+		assert_int_equal(c.items[0].kind, INGEST_ITEM_DEVIATION);
+		/* "M\u00e5lselv", not "Ma\u030alselv" */
+		assert_string_equal(c.items[0].rec.reporter.name, "M" AA "lselv kommune");
+		/* the raw message keeps the sender's bytes */
+		assert_non_null(strstr(c.items[0].raw, "Ma\xCC\x8Alselv"));
+		collector_free(&c);
+		sbuf_release(&p);
+	}
+}
+
+/* 100,000 sibling parts: parsed up to the bound, in bounded memory. */
+static void test_many_parts(void **state)
+{
+	collector c;
+	ingest_ctx ctx;
+	sbuf m = SBUF_INIT;
+	struct rusage before, after;
+	int i;
+
+	(void)state;
+	ctx_init(&ctx, &c);
+	sbuf_adds(&m, "From: x@narvik.kommune.no\nSubject: Mange\nMessage-ID: <many@x>\nMIME-Version: 1.0\n"
+		      "Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n"
+		      "Epikrisen mangler.\n");
+	for (i = 0; i < 100000; i++)
+		sbuf_addf(&m, "--b\nContent-Type: text/plain\nContent-Disposition: attachment\n\nx%d\n", i);
+	sbuf_adds(&m, "--b--\n");
+	assert_int_equal(getrusage(RUSAGE_SELF, &before), 0);
+	assert_int_equal(ingest_buffer(&ctx, "many.eml", m.buf, m.len, INGEST_FORMAT_EML), 0);
+	assert_int_equal(getrusage(RUSAGE_SELF, &after), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.items[0].kind, INGEST_ITEM_DEVIATION);
+	assert_contains(c.items[0].rec.text, "Epikrisen mangler.");
+	assert_contains(c.items[0].rec.text, "[deler av meldingen er ikke lest");
+	assert_true(c.items[0].rec.n_attachments < 1000);
+	/* the raw message is all of it */
+	assert_int_equal(c.items[0].raw_len, m.len);
+	/* GMime built 100,000 parts (over 200 MB) before the bound; the
+	 * message itself is 6 MB */
+	if ((after.ru_maxrss - before.ru_maxrss) / 1024 > 64)
+		fail_msg("peak memory grew by %ld MiB", (after.ru_maxrss - before.ru_maxrss) / 1024);
+	collector_free(&c);
+	/* the same message in an mbox */
+	{
+		sbuf box = SBUF_INIT;
+		sbuf_adds(&box, "From x@y Tue Jan  2 10:00:00 2024\n");
+		sbuf_add(&box, m.buf, m.len);
+		assert_int_equal(ingest_buffer(&ctx, "many.mbox", box.buf, box.len, INGEST_FORMAT_MBOX), 0);
+		sbuf_release(&box);
+	}
+	assert_int_equal(c.n, 1);
+	assert_true(c.items[0].rec.n_attachments < 1000);
+	assert_string_equal(c.items[0].rec.received_at, "2024-01-02T10:00:00");
+	collector_free(&c);
+	sbuf_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		/* first: its memory check reads the process's peak */
+		cmocka_unit_test(test_many_parts),
 		cmocka_unit_test(test_latin1_qp_form),
 		cmocka_unit_test(test_cp1252_undeclared),
 		cmocka_unit_test(test_html_only),
@@ -626,6 +871,11 @@ int main(void)
 		cmocka_unit_test(test_carrier_origin_scrubbed),
 		cmocka_unit_test(test_to_utf8),
 		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_from_line_date),
+		cmocka_unit_test(test_mbox_dates),
+		cmocka_unit_test(test_eml_no_date),
+		cmocka_unit_test(test_detect_structure),
+		cmocka_unit_test(test_nfc),
 	};
 
 	log_set_level(LOG_LVL_ERROR);
