@@ -654,8 +654,10 @@ static int files_visit(void *ctx, const char *path)
 		if (sb.st_dev == s->priv[i].dev && sb.st_ino == s->priv[i].ino) {
 			/* the key or the database as "input" would put the key's
 			 * bytes in the quarantine table, for any reader of a copy */
+			sbuf shown = SBUF_INIT;
 			log_warn("%s: skipped: avvik's own file (its database, key, configuration "
-				 "or a secret), never read as input", path);
+				 "or a secret), never read as input", files_shown(s, path, &shown));
+			sbuf_release(&shown);
 			s->total->skipped++;
 			goto out;
 		}
@@ -954,6 +956,7 @@ int pipeline_files(ingest_run *run, ingest_ctx *ictx, const pipeline_opts *o, pi
 	w.gone = files_gone;
 	w.problem = files_problem;
 	w.ctx = &s;
+	w.names = ictx;
 	if (files_batch_begin(&s))
 		rc = -2;
 	else if (o->jobs > 1)

@@ -701,16 +701,30 @@ static int ingest_walk_list(const char *dir, ingest_walk_names *l)
 	return 0;
 }
 
+/* A name as the walk's warnings show it: scrubbed (a name a sender chose
+ * may hold a fødselsnummer).  tmp holds the text. */
+static const char *ingest_walk_shown(const ingest_walker *w, const char *path, sbuf *tmp)
+{
+	sbuf_reset(tmp);
+	sbuf_adds(tmp, path);
+	if (w->names)
+		ingest_scrub_text(w->names, tmp);
+	return tmp->buf;
+}
+
 /* An entry that cannot be looked at: a remembered one that is gone is the
  * caller's to forget; anything else is reported, and the run goes on. */
 static void ingest_walk_missing(const ingest_walker *w, const char *path, int remembered)
 {
-	if (remembered && errno == ENOENT && w->gone) {
-		log_debug("%s: gone", path);
+	int e = errno;
+	sbuf shown = SBUF_INIT;
+
+	if (remembered && e == ENOENT && w->gone) {
 		w->gone(w->ctx, path);
 		return;
 	}
-	log_warn("%s: %s", path, strerror(errno));
+	log_warn("%s: %s", ingest_walk_shown(w, path, &shown), strerror(e));
+	sbuf_release(&shown);
 	if (w->problem)
 		w->problem(w->ctx, path);
 }
@@ -722,7 +736,7 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth, int rem
 			   const ingest_walker *w)
 {
 	ingest_walk_names l = { NULL, 0, 0 };
-	sbuf child = SBUF_INIT;
+	sbuf child = SBUF_INIT, shown = SBUF_INIT;
 	struct stat dst;
 	size_t i;
 	int rc = 0, maildir, listed = 1;
@@ -753,7 +767,7 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth, int rem
 			errno = e;
 			return -1;
 		}
-		log_warn("%s: %s", dir, strerror(e));
+		log_warn("%s: %s", ingest_walk_shown(w, dir, &shown), strerror(e));
 		/* told, so that what dir_start began is ended as failed */
 		if (w->dir_end)
 			rc = w->dir_end(w->ctx, dir, 0);
@@ -795,7 +809,7 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth, int rem
 				rc = w->file(w->ctx, child.buf);
 			else
 				log_warn("%s: skipped: a symbolic link that leads out of the tree "
-					 "or not to a file", child.buf);
+					 "or not to a file", ingest_walk_shown(w, child.buf, &shown));
 			free(real);
 		} else if (S_ISDIR(st.st_mode)) {
 			rc = ingest_walk_dir(root, child.buf, depth + 1, !listed, w);
@@ -803,7 +817,7 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth, int rem
 			rc = w->file(w->ctx, child.buf);
 		} else {
 			/* reading a FIFO would block the run; a device is no input */
-			log_warn("%s: skipped: a %s, not a file", child.buf,
+			log_warn("%s: skipped: a %s, not a file", ingest_walk_shown(w, child.buf, &shown),
 				 S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket"
 				 : "device file");
 		}
@@ -813,6 +827,7 @@ static int ingest_walk_dir(const char *root, const char *dir, int depth, int rem
 out:
 	ingest_walk_names_clear(&l);
 	sbuf_release(&child);
+	sbuf_release(&shown);
 	return rc;
 }
 

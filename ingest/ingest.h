@@ -119,6 +119,8 @@ typedef struct {
 	/* An entry that could not be looked at (reported already).  May be NULL. */
 	void (*problem)(void *ctx, const char *path);
 	void *ctx;
+	/* Its key scrubs the names the walk's warnings show.  May be NULL. */
+	const ingest_ctx *names;
 } ingest_walker;
 int ingest_walk_tree(const char *path, const ingest_walker *w);
 

@@ -3,7 +3,7 @@
 # reason, a source's name in the config, an ingested file's name never
 # reach the database or a log line as written.
 . "$AVVIK_SRC/tests/e2e/lib.sh"
-plan 9
+plan 13
 
 FNR=15720255178
 avvik --db a.db init --rules-dir r >/dev/null
@@ -29,6 +29,15 @@ exits "an override whose reason holds a number" 0 \
 is "the reason is kept with the pseudonym" \
 	"$(sql a.db "select count(*) from override where reason like 'gjelder pasient [pasient:%], feil kategori'")" 1
 is "and not as written" "$(stored)" 0
+
+# special files in the tree: skipped with a warning naming them (scrubbed)
+mkdir odd
+mkfifo "odd/fifo-$FNR"
+ln -s /etc/hostname odd/out-link
+exits "a tree with a FIFO and a link out of it" 0 timeout 60 avvik --db a.db ingest --path odd
+like "the FIFO is skipped, said" last.err 'odd/fifo-\[pasient:[0-9a-f]{10}\]: skipped: a FIFO, not a file'
+like "the link is skipped, said" last.err 'odd/out-link: skipped: a symbolic link that leads out of the tree'
+unlike "the number is in no warning" last.err "$FNR"
 
 cat >c.conf <<EOF2
 [avvik]
