@@ -34,7 +34,7 @@ is "and not as written" "$(stored)" 0
 mkdir odd
 mkfifo "odd/fifo-$FNR"
 ln -s /etc/hostname odd/out-link
-exits "a tree with a FIFO and a link out of it" 0 timeout 60 avvik --db a.db ingest --path odd
+exits "a tree with a FIFO and a link out of it" 0 timeout 60 "$AVVIK_BIN" --db a.db ingest --path odd
 like "the FIFO is skipped, said" last.err 'odd/fifo-\[pasient:[0-9a-f]{10}\]: skipped: a FIFO, not a file'
 like "the link is skipped, said" last.err 'odd/out-link: skipped: a symbolic link that leads out of the tree'
 unlike "the number is in no warning" last.err "$FNR"
