@@ -18,6 +18,7 @@
 
 #include "ingest/ingest_int.h"
 #include "test_util.h"
+#include "tests/fuzz/fnr_plant.h"
 
 static const unsigned char key1[] = "unit-test-key-1";
 static const unsigned char key2[] = "unit-test-key-2";
@@ -382,6 +383,58 @@ static void test_scrub_groups_keep(void **state)
 	}
 }
 
+/* Property: valid numbers of every kind, spelt at random (groupings,
+ * separators, line breaks, invisible characters, digit scripts), planted
+ * at random places in Norwegian-looking text with other numbers in it,
+ * never survive scrubbing, even read with separators left out. */
+static void test_scrub_planted(void **state)
+{
+	static const char *const words[] = {
+		"Pasienten", "ble", "utskrevet", "fra", "UNN", "Tromsø", "uten", "epikrise", "til",
+		"fastlege", "i", "Målselv", "kommune.", "Åsgård,", "«viktig»", "kl", "12.05", "tlf",
+		"77 62 60 00", "915 55 555", "01.02.2024", "2024", "nr.", "3", "-", "(se", "vedlegg)",
+		"\n", "\r\n", "HER-id 8090100", "org.nr 983 974 899", "f.nr:", "sak 157202551780",
+		"12", "\xE2\x80\x8B", "\xC2\xA0", "\xEF\xBC\x91\xEF\xBC\x92", "\xD9\xA3", "/",
+	};
+	static const char *const before[] = { " ", "\n", ": ", "(", " nr.", "\t", " f.nr ", "\xC2\xA0" };
+	static const char *const after[] = { " ", "\n", ")", ".", ",",  " og", "\r\n" };
+	ingest_ctx c = ctx_with(key1, sizeof key1 - 1);
+	uint64_t seed = 0x5eed2026;
+	int iter;
+
+	(void)state;
+	for (iter = 0; iter < 20000; iter++) {
+		sbuf t = SBUF_INIT;
+		char digits[12];
+		unsigned i, n = plant_below(&seed, 30), at = plant_below(&seed, n + 1);
+
+		plant_number(&seed, digits);
+		assert_true(ingest_fnr_valid(digits));
+		for (i = 0; i <= n; i++) {
+			if (i == at) {
+				sbuf_adds(&t, before[plant_below(&seed, sizeof before / sizeof *before)]);
+				plant_spell(&seed, digits, &t);
+				sbuf_adds(&t, after[plant_below(&seed, sizeof after / sizeof *after)]);
+			}
+			if (i < n) {
+				sbuf_adds(&t, words[plant_below(&seed, sizeof words / sizeof *words)]);
+				sbuf_addch(&t, ' ');
+			}
+		}
+		if (!plant_survives(t.buf, t.len, digits))
+			fail_msg("iteration %d: planted %s not found in '%s'", iter, digits, t.buf);
+		{
+			char *in = xstrdup(t.buf);
+			ingest_scrub_text(&c, &t);
+			if (plant_survives(t.buf, t.len, digits))
+				fail_msg("iteration %d: %s survived: '%s' became '%s'", iter, digits, in, t.buf);
+			assert_true(utf8_valid(t.buf, t.len));
+			free(in);
+		}
+		sbuf_release(&t);
+	}
+}
+
 static void test_patient_key(void **state)
 {
 	ingest_ctx c = ctx_with(key1, sizeof key1 - 1);
@@ -527,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_scrub_digits),
 		cmocka_unit_test(test_scrub_combined),
 		cmocka_unit_test(test_scrub_groups_keep),
+		cmocka_unit_test(test_scrub_planted),
 		cmocka_unit_test(test_patient_key),
 		cmocka_unit_test(test_blank_names),
 		cmocka_unit_test(test_pseudonym),
