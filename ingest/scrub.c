@@ -122,8 +122,8 @@ void ingest_pseudonym(const ingest_ctx *ctx, const char *digits11, sbuf *out)
  * pass ingest_fnr_valid are a number, and everything from its first digit
  * to its last, separators included, is replaced.  Groups are never split:
  * "1010190 12057" holds no number.  A candidate ends at the group just
- * read and has at most eleven groups, so the scan keeps the last few
- * groups of the chain and reads every byte once. */
+ * read and has at most eleven groups, so the scan keeps only the chain's
+ * last few groups and stays linear in the text. */
 
 #define FNR_MAX_SEP 3       /* separators between two groups on one line */
 #define FNR_MAX_INDENT 16   /* blanks and '>' after a line break */
