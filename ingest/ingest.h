@@ -183,8 +183,10 @@ int ingest_secret_read(const char *file, const char *env, sbuf *out, sbuf *err);
 /* Fødselsnummer, D- and H-numbers (incl. synthetic test numbers and the 2032
  * rule: a plausible date and a valid K2 is enough). */
 int ingest_fnr_valid(const char *digits11);
-/* Replaces every fødselsnummer-shaped run of 11 digits (also written
- * "DDMMYY NNNNN", "DD.MM.YY-NNNNN", "DDMMYY NNN NN"; see ingest_int.h) in text with "[pasient:XXXXXXXXXX]", a keyed HMAC-SHA256
+/* Replaces every fødselsnummer however it is written (any digit grouping
+ * across space, dot, slash, hyphen or a line break, invisible characters,
+ * digits of any script; see ingest_fnr_find in ingest_int.h), separators
+ * included, in text with "[pasient:XXXXXXXXXX]", a keyed HMAC-SHA256
  * pseudonym (10 hex digits) of the number.  Returns how many were replaced. */
 int ingest_scrub_text(const ingest_ctx *ctx, sbuf *text);
 /* The pseudonym token of one number, without brackets (out gets 10 hex). */

@@ -107,11 +107,12 @@ long ingest_xml_line(const struct _xmlNode *n);
 void ingest_text_tidy(sbuf *text);
 
 /* ---- privacy (scrub.c) ---- */
-/* The first fødselsnummer in s[0..len) in any spelling ("DDMMYYNNNNN",
- * "DDMMYY NNNNN", "DDMMYY-NNNNN", "DD.MM.YY NNNNN", "DD.MM.YY-NNNNN",
- * "DDMMYY NNN NN", "DDMM YY NNNNN"; no-break spaces as spaces) with a
- * plausible date and valid check digits: its offset in *at, its 11 digits
- * in digits; returns the bytes it takes, 0 when there is none. */
+/* The first fødselsnummer in s[0..len) in any spelling: digits of any
+ * script, grouped any way by at most three spaces, dots, slashes or hyphens
+ * or by one line break with indentation, invisible characters anywhere
+ * (scrub.c says exactly); whole groups only, with a plausible date and
+ * valid check digits.  Its offset in *at, its 11 digits (ASCII) in digits;
+ * returns the bytes it takes, 0 when there is none. */
 size_t ingest_fnr_find(const char *s, size_t len, size_t *at, char digits[12]);
 /* The patient's pseudonym (10 hex, caller frees) from what a message says
  * about the patient: a valid fødselsnummer in any spelling anywhere in

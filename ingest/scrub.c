@@ -19,6 +19,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <glib.h>
+
 static int ingest_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -107,160 +109,262 @@ void ingest_pseudonym(const ingest_ctx *ctx, const char *digits11, sbuf *out)
 		sbuf_addf(out, "%02x", mac[i]);
 }
 
-/* Length of a digit run starting at s (bounded by end). */
-static size_t ingest_digit_run(const char *s, const char *end)
-{
-	const char *p = s;
+/* ---- finding numbers however they are written ----
+ *
+ * The text is read as a sequence of digit groups: digits of any script
+ * (Unicode decimal digits and their NFKC compatibility forms: fullwidth,
+ * Arabic-Indic, superscript), with invisible characters (soft hyphen,
+ * zero-width spaces and joiners, BOM, direction marks) inside them ignored.
+ * Two groups belong to one chain when only a short separator run stands
+ * between them: at most three spaces (any Unicode space), dots, slashes or
+ * hyphens, or those and one line break with indentation or e-mail quoting
+ * after it.  Any whole groups of a chain with eleven digits in all that
+ * pass ingest_fnr_valid are a number, and everything from its first digit
+ * to its last, separators included, is replaced.  Groups are never split:
+ * "1010190 12057" holds no number.  A candidate ends at the group just
+ * read and has at most eleven groups, so the scan keeps only the chain's
+ * last few groups and stays linear in the text. */
 
-	while (p < end && ingest_digit(*p))
-		p++;
-	return (size_t)(p - s);
+#define FNR_MAX_SEP 3       /* separators between two groups on one line */
+#define FNR_MAX_INDENT 16   /* blanks and '>' after a line break */
+
+enum fnr_class { FNR_OTHER, FNR_DIGIT, FNR_INVISIBLE, FNR_BLANK, FNR_SEP, FNR_BREAK, FNR_QUOTE };
+
+/* The value of a digit of any script, -1 for anything else. */
+static int ingest_digit_value(uint32_t c)
+{
+	gunichar d[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];
+	int v;
+
+	if (c < 0x80)
+		return c >= '0' && c <= '9' ? (int)(c - '0') : -1;
+	v = g_unichar_digit_value(c);
+	if (v >= 0)
+		return v;
+	/* other numbers whose NFKC form is one digit: ² ₂ ① */
+	if (g_unichar_type(c) == G_UNICODE_OTHER_NUMBER &&
+	    g_unichar_fully_decompose(c, TRUE, d, G_UNICHAR_MAX_DECOMPOSITION_LENGTH) == 1)
+		return g_unichar_digit_value(d[0]);
+	return -1;
 }
 
-/* Length of a space or no-break space at s; 0 when none. */
-static size_t ingest_space(const char *s, const char *end)
+/* What the code point c is to the finder; *digit gets a digit's value. */
+static enum fnr_class ingest_fnr_class(uint32_t c, int *digit)
 {
-	if (s < end && *s == ' ')
-		return 1;
-	if (end - s >= 2 && (unsigned char)s[0] == 0xC2 && (unsigned char)s[1] == 0xA0)
-		return 2;
+	if (c < 0x80) {
+		if (c >= '0' && c <= '9') {
+			*digit = (int)(c - '0');
+			return FNR_DIGIT;
+		}
+		if (c == ' ' || c == '\t')
+			return FNR_BLANK;
+		if (c == '.' || c == '/' || c == '-')
+			return FNR_SEP;
+		if (c == '\n' || c == '\r' || c == '\v' || c == '\f')
+			return FNR_BREAK;
+		return c == '>' ? FNR_QUOTE : FNR_OTHER;
+	}
+	if ((*digit = ingest_digit_value(c)) >= 0)
+		return FNR_DIGIT;
+	switch (g_unichar_type(c)) {
+	case G_UNICODE_FORMAT:              /* U+00AD, U+200B..200F, U+2060.., U+FEFF */
+		return FNR_INVISIBLE;
+	case G_UNICODE_SPACE_SEPARATOR:     /* U+00A0, U+2000..200A, U+202F, U+3000 */
+		return FNR_BLANK;
+	case G_UNICODE_DASH_PUNCTUATION:    /* U+2010..2015, U+FE63, U+FF0D */
+		return FNR_SEP;
+	case G_UNICODE_LINE_SEPARATOR:
+	case G_UNICODE_PARAGRAPH_SEPARATOR:
+		return FNR_BREAK;
+	default:
+		break;
+	}
+	switch (c) {
+	case 0x85:                          /* next line */
+		return FNR_BREAK;
+	case 0x34F: case 0x180E:            /* grapheme joiner, Mongolian vowel separator */
+		return FNR_INVISIBLE;
+	case 0x2024: case 0xFE52: case 0xFF0E:            /* dots */
+	case 0x2044: case 0x2215: case 0xFF0F:            /* slashes */
+	case 0x2212:                                      /* minus */
+		return FNR_SEP;
+	default:
+		return c >= 0xFE00 && c <= 0xFE0F ? FNR_INVISIBLE : FNR_OTHER;   /* variation selectors */
+	}
+}
+
+/* One group of digits: where its first digit starts and its last ends, and
+ * its digits (0-9; nd counts up to 12, "more than eleven"). */
+typedef struct {
+	size_t start, end;
+	unsigned nd;
+	char d[11];
+} fnr_group;
+
+/* The scan's state: where it is, and the chain's last groups that could
+ * still be the start of a number (fewer than eleven digits in all). */
+typedef struct {
+	const char *s, *p, *end;
+	fnr_group g[11];
+	unsigned n;
+} fnr_scan;
+
+/* The class of the code point at *p (moved past it; CRLF is one break). */
+static enum fnr_class ingest_fnr_next(const char **p, const char *end, int *digit)
+{
+	uint32_t c = utf8_next(p, end);
+	enum fnr_class k = ingest_fnr_class(c, digit);
+
+	if (c == '\r' && *p < end && **p == '\n')
+		(*p)++;
+	return k;
+}
+
+/* Reads the group starting at sc->p (a digit) into g. */
+static void ingest_fnr_group(fnr_scan *sc, fnr_group *g)
+{
+	const char *q = sc->p;
+	int v;
+
+	g->start = (size_t)(sc->p - sc->s);
+	g->nd = 0;
+	while (sc->p < sc->end) {
+		enum fnr_class k = ingest_fnr_next(&q, sc->end, &v);
+		if (k == FNR_DIGIT) {
+			if (g->nd < 11)
+				g->d[g->nd] = (char)('0' + v);
+			if (g->nd < 12)
+				g->nd++;
+			g->end = (size_t)(q - sc->s);
+		} else if (k != FNR_INVISIBLE) {
+			break;
+		}
+		sc->p = q;
+	}
+	sc->p = sc->s + g->end;
+}
+
+/* Moves sc->p past the separator run after a group; 1 when it ends at the
+ * next digit of the same chain, 0 when the chain ends (sc->p is then at the
+ * character that ended it, or the end). */
+static int ingest_fnr_link(fnr_scan *sc)
+{
+	int seps = 0, indent = 0, broken = 0, v;
+
+	while (sc->p < sc->end) {
+		const char *q = sc->p;
+		enum fnr_class k = ingest_fnr_next(&q, sc->end, &v);
+
+		if (k == FNR_DIGIT)
+			return 1;
+		if (k == FNR_BREAK && !broken)
+			broken = 1;
+		else if (k == FNR_BLANK || k == FNR_SEP || (k == FNR_QUOTE && broken)) {
+			if (broken ? ++indent > FNR_MAX_INDENT : ++seps > FNR_MAX_SEP)
+				return 0;
+		} else if (k != FNR_INVISIBLE) {
+			return 0;
+		}
+		sc->p = q;
+	}
 	return 0;
 }
 
-/* Length of a separator between the date and the individual number: space,
- * hyphen or no-break space; 0 when none. */
-static size_t ingest_separator(const char *s, const char *end)
+/* Moves sc->p to the next digit, or the end. */
+static void ingest_fnr_skip(fnr_scan *sc)
 {
-	if (s < end && *s == '-')
-		return 1;
-	return ingest_space(s, end);
+	int v;
+
+	while (sc->p < sc->end) {
+		const char *q = sc->p;
+
+		if ((unsigned char)*q < 0x80) {    /* the common case, without a lookup */
+			if (ingest_digit(*q))
+				return;
+			sc->p++;
+			continue;
+		}
+		if (ingest_fnr_next(&q, sc->end, &v) == FNR_DIGIT)
+			return;
+		sc->p = q;
+	}
 }
 
-/* Exactly n digits at *p (the run is no longer): copied to *d, *p moved
- * past them.  0 when the run at *p has another length. */
-static int ingest_take_digits(const char **p, const char *end, size_t n, char **d)
+/* The next number: its first byte in *at, the byte after its last digit in
+ * *to, its digits in digits; 0 at the end of the text.  Numbers come in the
+ * order they end; one may overlap the one before. */
+static int ingest_fnr_scan_next(fnr_scan *sc, size_t *at, size_t *to, char digits[12])
 {
-	if (ingest_digit_run(*p, end) != n)
-		return 0;
-	memcpy(*d, *p, n);
-	*d += n;
-	*p += n;
-	return 1;
-}
+	for (;;) {
+		fnr_group *g;
+		unsigned i, k, sum;
+		int found = 0;
 
-/* The date part of a grouped number at p: "DDMMYY", "DDMM YY" or "DD.MM.YY";
- * 0 when none, else the bytes used (6 digits copied to d). */
-static size_t ingest_date_part(const char *s, const char *end, char *d)
-{
-	const char *p = s;
-	size_t sp;
-
-	if (ingest_take_digits(&p, end, 6, &d))
-		return (size_t)(p - s);
-	if (ingest_take_digits(&p, end, 4, &d)) {
-		/* "DDMM YY" */
-		sp = ingest_space(p, end);
-		if (!sp)
+		if (sc->n == 0 || !ingest_fnr_link(sc)) {
+			sc->n = 0;
+			ingest_fnr_skip(sc);
+		}
+		if (sc->p >= sc->end)
 			return 0;
-		p += sp;
-		return ingest_take_digits(&p, end, 2, &d) ? (size_t)(p - s) : 0;
+		g = &sc->g[sc->n++];
+		ingest_fnr_group(sc, g);
+		/* the groups ending here with eleven digits in all */
+		for (k = sc->n, sum = 0; k > 0 && sum < 11; k--)
+			sum += sc->g[k - 1].nd;
+		if (sum == 11) {
+			size_t len = 0;
+			for (i = k; i < sc->n; i++) {
+				memcpy(digits + len, sc->g[i].d, sc->g[i].nd);
+				len += sc->g[i].nd;
+			}
+			digits[11] = '\0';
+			if (ingest_fnr_valid(digits)) {
+				*at = sc->g[k].start;
+				*to = g->end;
+				found = 1;
+			}
+		}
+		/* keep the groups that could start a number ending later */
+		for (k = sc->n, sum = 0; k > 0 && sum + sc->g[k - 1].nd < 11; k--)
+			sum += sc->g[k - 1].nd;
+		memmove(sc->g, sc->g + k, (sc->n - k) * sizeof *sc->g);
+		sc->n -= k;
+		if (found)
+			return 1;
 	}
-	/* "DD.MM.YY" (a year of four digits is a date, not a number) */
-	if (!ingest_take_digits(&p, end, 2, &d) || p >= end || *p != '.')
-		return 0;
-	p++;
-	if (!ingest_take_digits(&p, end, 2, &d) || p >= end || *p != '.')
-		return 0;
-	p++;
-	return ingest_take_digits(&p, end, 2, &d) ? (size_t)(p - s) : 0;
-}
-
-/* The individual part at p: "NNNNN" or "NNN NN"; bytes used, 0 when none. */
-static size_t ingest_indiv_part(const char *s, const char *end, char *d)
-{
-	const char *p = s;
-	size_t sp;
-
-	if (ingest_take_digits(&p, end, 5, &d))
-		return (size_t)(p - s);
-	if (!ingest_take_digits(&p, end, 3, &d))
-		return 0;
-	sp = ingest_space(p, end);
-	if (!sp)
-		return 0;
-	p += sp;
-	return ingest_take_digits(&p, end, 2, &d) ? (size_t)(p - s) : 0;
-}
-
-/* A fødselsnummer-shaped number at p (p starts a digit run), in one of the
- * spellings people write: "DDMMYYNNNNN", then "DDMMYY", "DDMM YY" or
- * "DD.MM.YY", a space, hyphen or no-break space, and "NNNNN" or "NNN NN".
- * Only the shape is checked here.  Returns the bytes used (0: none) and the
- * 11 digits in num. */
-static size_t ingest_fnr_shape(const char *p, const char *end, char num[12])
-{
-	size_t date, sep, indiv;
-
-	num[0] = '\0';
-	if (ingest_digit_run(p, end) == 11) {
-		memcpy(num, p, 11);
-		num[11] = '\0';
-		return 11;
-	}
-	date = ingest_date_part(p, end, num);
-	if (!date)
-		return 0;
-	sep = ingest_separator(p + date, end);
-	if (!sep)
-		return 0;
-	indiv = ingest_indiv_part(p + date + sep, end, num + 6);
-	if (!indiv)
-		return 0;
-	num[11] = '\0';
-	return date + sep + indiv;
 }
 
 size_t ingest_fnr_find(const char *s, size_t len, size_t *at, char digits[12])
 {
-	const char *p = s, *end = s + len;
+	fnr_scan sc = { s, s, s + len, { { 0, 0, 0, { 0 } } }, 0 };
+	size_t to;
 
-	while (p < end) {
-		size_t used, run;
-
-		if (!ingest_digit(*p)) {
-			p++;
-			continue;
-		}
-		used = ingest_fnr_shape(p, end, digits);
-		if (used && ingest_fnr_valid(digits)) {
-			*at = (size_t)(p - s);
-			return used;
-		}
-		run = ingest_digit_run(p, end);
-		p += run;
-	}
+	if (ingest_fnr_scan_next(&sc, at, &to, digits))
+		return to - *at;
 	digits[0] = '\0';
 	return 0;
 }
 
 int ingest_scrub_text(const ingest_ctx *ctx, sbuf *text)
 {
+	fnr_scan sc = { text->buf, text->buf, text->buf + text->len, { { 0, 0, 0, { 0 } } }, 0 };
 	sbuf out = SBUF_INIT;
-	const char *p = text->buf, *end = text->buf + text->len;
-	size_t at, used;
+	size_t at, to, copied = 0;
 	char num[12];
 	int n = 0;
 
-	while (p < end && (used = ingest_fnr_find(p, (size_t)(end - p), &at, num)) != 0) {
-		sbuf_add(&out, p, at);
+	while (ingest_fnr_scan_next(&sc, &at, &to, num)) {
+		/* a number overlapping the one before takes the rest of its span */
+		if (at > copied)
+			sbuf_add(&out, text->buf + copied, at - copied);
 		sbuf_adds(&out, "[pasient:");
 		ingest_pseudonym(ctx, num, &out);
 		sbuf_addch(&out, ']');
-		p += at + used;
+		copied = to;
 		n++;
 	}
 	if (n) {
-		sbuf_add(&out, p, (size_t)(end - p));
+		sbuf_add(&out, text->buf + copied, text->len - copied);
 		sbuf_release(text);
 		*text = out;
 	} else {
