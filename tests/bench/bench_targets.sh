@@ -1,0 +1,204 @@
+#!/bin/sh
+# bench_targets.sh AVVIK: issue 12's targets, each avvik figure beside a
+# reference tool measured in the same run, printed as ONE table on stdout
+# (progress on stderr).  Asserts nothing.
+#
+#   Maildir of form e-mails: avvik `run` (ingest + classify) against `cat` of
+#     every file (the floor) and `notmuch new`; ratio = reference s / avvik s.
+#   One avvik export XML: avvik `run` against `xmllint --stream --noout` and
+#     `cat`; peak RSS (/usr/bin/time) and peak WAL (the -wal file's size,
+#     sampled every 0.1 s).
+#   On the export's database: report compare/trend/summary, bytes per stored
+#     deviation (file size after a WAL checkpoint) and a no-op nightly run.
+#
+# Sizes: BENCH_SIZES words `maildir=N` and `export=N` (several export= words
+# give several rows; bare numbers are bench.sh's and ignored here).  Default
+# maildir=20000 export=100000.  Issue 12's 1M case:
+#   BENCH_SIZES="export=1000000" sh tests/bench/bench_targets.sh ./avvik
+# BENCH_JOBS (default 2) is avvik's `jobs`; BENCH_DIR the work directory.
+# cat and xmllint are timed best of three (they are short and the machine is
+# shared); avvik and notmuch once.  The page cache is warm for every tool.
+set -eu
+AVVIK=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+OUT=${BENCH_DIR:-bench-out}/targets
+JOBS=${BENCH_JOBS:-2}
+MAILDIR_N=20000
+EXPORT_NS=""
+for w in ${BENCH_SIZES:-}; do
+	case $w in
+	maildir=*) MAILDIR_N=${w#maildir=} ;;
+	export=*) EXPORT_NS="$EXPORT_NS ${w#export=}" ;;
+	esac
+done
+EXPORT_NS=${EXPORT_NS:-100000}
+
+# The reference tools are the bench's own business, not tools/deps.sh's.
+missing=""
+command -v notmuch >/dev/null || missing="$missing notmuch"
+command -v xmllint >/dev/null || missing="$missing libxml2-utils"
+[ -x /usr/bin/time ] || missing="$missing time"
+command -v sqlite3 >/dev/null || missing="$missing sqlite3"
+if [ -n "$missing" ]; then
+	echo "bench: installing:$missing" >&2
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -q >&2
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -q --no-install-recommends $missing >&2
+fi
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+cd "$OUT"
+OUT=$(pwd)
+export AVVIK_RULES_SEED="${AVVIK_RULES_SEED:-$(dirname "$AVVIK")/rules}"
+ROWS=$OUT/rows.txt
+LOG=$OUT/log.txt
+: >"$ROWS"
+
+now() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+
+# measure [WALFILE] -- CMD...: runs CMD (output to the log); sets T (seconds),
+# RSS (peak KiB) and WAL (peak bytes of WALFILE, sampled every 0.1 s).
+measure() {
+	walf=$1
+	shift 2
+	echo "== $*" >>"$LOG"
+	t0=$(now)
+	/usr/bin/time -f %M -o "$OUT/rss.txt" "$@" >>"$LOG" 2>&1 &
+	pid=$!
+	WAL=0
+	if [ -n "$walf" ]; then
+		while kill -0 "$pid" 2>/dev/null; do
+			s=$(stat -c %s "$walf" 2>/dev/null || echo 0)
+			[ "$s" -gt "$WAL" ] && WAL=$s
+			sleep 0.1
+		done
+	fi
+	rc=0
+	wait "$pid" || rc=$?
+	T=$(secs "$t0" "$(now)")
+	RSS=$(tail -n 1 "$OUT/rss.txt")
+	case $RSS in *[!0-9]*|'') RSS=0 ;; esac
+	[ "$rc" -eq 0 ] || echo "bench: exit $rc from: $* (see $LOG)" >&2
+}
+
+# best3 CMD...: T = the shortest of three runs
+best3() {
+	measure "" -- "$@"
+	b=$T
+	for _ in 1 2; do
+		measure "" -- "$@"
+		b=$(awk -v a="$b" -v t="$T" 'BEGIN { print (t < a ? t : a) }')
+	done
+	T=$b
+}
+
+# ratio CASE N AVVIK_S REF REF_S MIN: a row with REF_S/AVVIK_S against MIN ("" = none)
+ratio() {
+	printf 'R\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" >>"$ROWS"
+}
+# value CASE N VALUE UNIT [MAX AT]: a figure, its target MAX when N >= AT
+value() {
+	printf 'V\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-}" "${6:-0}" >>"$ROWS"
+}
+# bytes per deviation in DB, after the WAL is checkpointed into it
+per_dev() {
+	sqlite3 "$1" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+	n=$(sqlite3 "$1" 'SELECT count(*) FROM deviation;')
+	awk -v b="$(stat -c %s "$1")" -v n="$n" 'BEGIN { printf "%.0f", n ? b / n : 0 }'
+}
+mib() { awk -v k="$1" -v d="$2" 'BEGIN { printf "%.1f", k / d }'; }
+# settle DIR: delivered an hour ago, as a night's files are, so that `run`
+# trusts them; directories just touched are not trusted within a tick
+settle() {
+	find "$1" -exec touch -d '-1 hour' {} +
+	sleep 2
+}
+
+# ---- Maildir of form e-mails ----
+if [ "$MAILDIR_N" -gt 0 ]; then
+	n=$MAILDIR_N
+	echo "bench: maildir of $n form e-mails" >&2
+	perl "$HERE/gen_corpus.pl" maildir "$OUT/md$n" "$n"
+	settle "md$n"
+	"$AVVIK" -q --db "md$n.db" init --rules-dir "md$n.rules" >>"$LOG" 2>&1
+	printf '[avvik]\ndb = md%s.db\njobs = %s\n[source mail]\ntype = maildir\npath = md%s\n' \
+		"$n" "$JOBS" "$n" >"md$n.conf"
+	best3 sh -c "find '$OUT/md$n' -type f -exec cat {} + >/dev/null"
+	floor=$T
+	measure "md$n.db-wal" -- "$AVVIK" --config "md$n.conf" run
+	avvik=$T rss=$RSS wal=$WAL
+	mkdir "nm$n"
+	printf '[database]\npath=%s/nm%s\nmail_root=%s/md%s\n[new]\ntags=unread;inbox;\n' \
+		"$OUT" "$n" "$OUT" "$n" >"nm$n.conf"
+	NOTMUCH_CONFIG=$OUT/nm$n.conf measure "" -- notmuch new
+	nm=$T
+	ratio "maildir: run (ingest+classify)" "$n" "$avvik" "cat (floor)" "$floor" 0.5
+	ratio "" "" "$avvik" "notmuch new" "$nm" 4
+	value "maildir: throughput" "$n" "$(awk -v n="$n" -v t="$avvik" 'BEGIN { printf "%.0f", n / t }')" "msg/s"
+	value "maildir: peak RSS" "$n" "$(mib "$rss" 1024)" MiB
+	value "maildir: peak WAL" "$n" "$(mib "$wal" 1048576)" MiB
+	value "maildir: bytes per deviation" "$n" "$(per_dev "md$n.db")" B
+fi
+
+# ---- one avvik export XML, and what is done with its database ----
+for n in $EXPORT_NS; do
+	echo "bench: avvik export of $n records" >&2
+	mkdir "ex$n"
+	perl "$HERE/gen_corpus.pl" export "$OUT/ex$n/export.xml" "$n"
+	settle "ex$n"
+	"$AVVIK" -q --db "ex$n.db" init --rules-dir "ex$n.rules" >>"$LOG" 2>&1
+	printf '[avvik]\ndb = ex%s.db\njobs = %s\n[source export]\ntype = dir\npath = ex%s\nformat = avvik-xml\n' \
+		"$n" "$JOBS" "$n" >"ex$n.conf"
+	best3 xmllint --stream --noout "ex$n/export.xml"
+	xl=$T
+	best3 cat "ex$n/export.xml"
+	floor=$T
+	measure "ex$n.db-wal" -- "$AVVIK" --config "ex$n.conf" run
+	avvik=$T rss=$RSS wal=$WAL
+	ratio "export: run (ingest+classify)" "$n" "$avvik" "xmllint --stream --noout" "$xl" 0.25
+	ratio "" "" "$avvik" "cat" "$floor" ""
+	value "export: throughput" "$n" "$(awk -v n="$n" -v t="$avvik" 'BEGIN { printf "%.0f", n / t }')" "rec/s"
+	value "export: run time" "$n" "$avvik" s 30 1000000
+	value "export: peak RSS" "$n" "$(mib "$rss" 1024)" MiB 64 1000000
+	value "export: peak WAL" "$n" "$(mib "$wal" 1048576)" MiB 64 1000000
+	for r in "compare 2023 2024" "trend" "summary --period 2024"; do
+		# shellcheck disable=SC2086
+		measure "" -- "$AVVIK" --config "ex$n.conf" report $r
+		value "report $r" "$n" "$T" s 1 1000000
+	done
+	measure "" -- "$AVVIK" --config "ex$n.conf" run
+	value "no-op nightly run" "$n" "$T" s 0.1 1000000
+	value "export: bytes per deviation" "$n" "$(per_dev "ex$n.db")" B
+done
+
+# ---- the table ----
+printf '\navvik bench, issue 12 targets (%s; %s cores, load %s; jobs %s)\n' \
+	"$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$JOBS"
+printf 'ratio = reference seconds / avvik seconds (above 1: avvik is faster)\n\n'
+awk -F '\t' '
+function row(c, n, a, r, rs, ra, t, m) {
+	printf "%-32s %9s %11s  %-25s %9s %9s  %-15s %s\n", c, n, a, r, rs, ra, t, m
+}
+BEGIN { row("case", "N", "avvik", "reference", "ref", "ratio", "target", "met");
+	row("----", "-", "-----", "---------", "---", "-----", "------", "---") }
+$1 == "R" {
+	ra = $6 / ($4 > 0 ? $4 : 1e-9)
+	t = $7 == "" ? "" : "ratio >= " $7
+	m = $7 == "" ? "" : (ra >= $7 ? "yes" : "NO")
+	row($2, $3, sprintf("%.2f s", $4), $5, sprintf("%.2f s", $6), sprintf("%.3g", ra), t, m)
+}
+$1 == "V" {
+	v = ($5 == "s" ? sprintf("%.3f s", $4) : $4 " " $5)
+	t = ""; m = ""
+	if ($6 != "") {
+		t = "< " $6 " " $5 ($7 > 0 ? " at " ($7 >= 1000000 ? $7 / 1000000 "M" : $7) : "")
+		m = $3 + 0 < $7 + 0 ? "n/a" : ($4 + 0 < $6 + 0 ? "yes" : "NO")
+	}
+	row($2, $3, v, "", "", "", t, m)
+}' "$ROWS"
+printf '\nwork files and the log of every command: %s\n' "$OUT"
