@@ -82,8 +82,9 @@ demo: deps
 	@sh tools/demo.sh ./$(BIN) $(BUILD)/gen-demo
 
 bench: all
-	@sh tests/bench/bench.sh ./$(BIN) $(BUILD)/gen-demo
+	@BENCH_SIZES="$(filter-out maildir=% export=%,$(BENCH_SIZES))" sh tests/bench/bench.sh ./$(BIN) $(BUILD)/gen-demo
 	@sh tests/bench/bench_rules.sh ./$(BIN) $(BUILD)/gen-demo
+	@BENCH_SIZES="$(BENCH_SIZES)" sh tests/bench/bench_targets.sh ./$(BIN)
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 fuzz: $(FUZZ_TARGETS)
