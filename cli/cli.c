@@ -1,10 +1,12 @@
 /* cli.c - global options, the command table and the help texts. */
 #include "cli/cli.h"
+#include "avvik_paths.h"   /* AVVIK_CONFIG_DEFAULT */
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct {
 	const char *name;
@@ -82,6 +84,10 @@ static const cli_command commands[] = {
 	  "(--by, default $USER), when and why.  A new override supersedes the one in\n"
 	  "force; overrides survive re-classification and win in reports and exports.\n"
 	  "--list shows those in force (--all: with the superseded ones).\n" },
+	{ "config", cmd_config, "config check",
+	  "Reads the configuration and prints it as resolved: paths made absolute\n"
+	  "(relative to the config file), defaults filled in, secrets masked, and\n"
+	  "what is absent said so.  Exit 2 when the configuration is wrong.\n" },
 	{ "help", cmd_help, "help [COMMAND]", "Shows the usage of avvik or of one command.\n" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -164,6 +170,9 @@ int cli_main(int argc, char **argv)
 		fputs(global_usage, stderr);
 		return EXIT_USAGE;
 	}
+	/* $AVVIK_CONFIG set but empty means no config file at all */
+	if (!config_path && access(AVVIK_CONFIG_DEFAULT, F_OK) == 0)
+		config_path = AVVIK_CONFIG_DEFAULT;
 	if (config_path && *config_path) {
 		sbuf err = SBUF_INIT;
 		if (cli_config_load(&cfg, config_path, &err)) {

@@ -44,6 +44,7 @@ typedef struct {
 	char *db;
 	char *rules_dir;
 	char *rules_rev;
+	char *rules_upstream; /* where `rules pull` fetches from (NULL: the repository's origin) */
 	char *key_file;
 	log_level log_lvl;
 	int jobs;             /* worker threads for ingest, classify and run (default 1) */
@@ -75,6 +76,7 @@ int cmd_explain(cli_config *cfg, int argc, char **argv);
 int cmd_show(cli_config *cfg, int argc, char **argv);
 int cmd_override(cli_config *cfg, int argc, char **argv);
 int cmd_help(cli_config *cfg, int argc, char **argv);
+int cmd_config(cli_config *cfg, int argc, char **argv);
 void cli_usage(FILE *out, const char *command);
 
 /* ---- helpers shared by the commands ---- */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 static void ingest_print(const char *name, const pipeline_counts *c)
@@ -42,12 +43,13 @@ static void ingest_source_done(void *ctx, const cli_source *src, const pipeline_
 
 /* Ingests the given sources; returns the exit code.  One line per source,
  * and a total when there are several. */
-static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, size_t n, int rescan)
+static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, size_t n, int rescan,
+			  ingest_tally *out)
 {
 	unsigned char key[64];
 	size_t key_len = sizeof key;
 	pipeline_opts o;
-	ingest_tally t;
+	ingest_tally dummy, *tp = out ? out : &dummy, t;
 
 	if (cli_key_load(cfg->key_file, key, &key_len))
 		return EXIT_USAGE;
@@ -57,8 +59,11 @@ static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, s
 	o.rescan = rescan;
 	memset(&t, 0, sizeof t);
 	t.rc = EXIT_DONE;
-	if (pipeline_ingest_sources(st, srcs, n, &o, ingest_source_done, &t))
+	if (pipeline_ingest_sources(st, srcs, n, &o, ingest_source_done, &t)) {
+		*tp = t;
 		return EXIT_FATAL;
+	}
+	*tp = t;
 	if (n > 1)
 		printf("total: %ld files (%ld unchanged), %ld new, %ld duplicates, %ld skipped, "
 		       "%ld quarantined, %ld of %zu sources failed%s\n", t.total.files,
@@ -174,9 +179,9 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 	store_set_dry_run(st, dry_run);
 	if (path) {
 		const cli_source *one = &adhoc;
-		rc = ingest_sources(cfg, st, &one, 1, rescan);
+		rc = ingest_sources(cfg, st, &one, 1, rescan, NULL);
 	} else {
-		rc = ingest_sources(cfg, st, srcs, n, rescan);
+		rc = ingest_sources(cfg, st, srcs, n, rescan, NULL);
 	}
 	free(srcs);
 	store_close(st);
@@ -185,7 +190,8 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 	return rc;
 }
 
-static int classify_now(cli_config *cfg, store *st, const char *rev, int all)
+/* *n_out (may be NULL): how many were classified. */
+static int classify_now(cli_config *cfg, store *st, const char *rev, int all, long *n_out)
 {
 	char *dir = cli_rules_dir(cfg, st), *commit = NULL;
 	sbuf err = SBUF_INIT;
@@ -200,6 +206,8 @@ static int classify_now(cli_config *cfg, store *st, const char *rev, int all)
 	} else {
 		printf("classified %ld deviations under rules commit %.12s\n", n, commit);
 	}
+	if (n_out)
+		*n_out = n;
 	free(commit);
 	free(dir);
 	sbuf_release(&err);
@@ -235,7 +243,7 @@ int cmd_classify(cli_config *cfg, int argc, char **argv)
 	}
 	if ((rc = writer_open(cfg, &st, &lock)) != EXIT_DONE)
 		return rc;
-	rc = classify_now(cfg, st, rev, all);
+	rc = classify_now(cfg, st, rev, all, NULL);
 	store_close(st);
 	if (lock >= 0)
 		close(lock);
@@ -301,6 +309,9 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 	size_t n = 0;
 	store *st;
 	int lock, rc, crc, c, dry_run = 0, rescan = 0;
+	ingest_tally t;
+	long classified = 0;
+	struct timespec t0, t1;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -323,15 +334,26 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 		free(srcs);
 		return rc;
 	}
+	/* a log file that cron appends to shows where each run begins and ends */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	log_notice("run started: process %ld, database %s, %zu sources%s%s", (long)getpid(), cfg->db, n,
+		   dry_run ? ", dry run" : "", rescan ? ", rescan" : "");
+	memset(&t, 0, sizeof t);
 	store_set_dry_run(st, dry_run);
-	rc = ingest_sources(cfg, st, srcs, n, rescan);
+	rc = ingest_sources(cfg, st, srcs, n, rescan, &t);
 	if (dry_run)
 		printf("dry run: fetched and parsed, nothing committed\n");
 	else if (rc != EXIT_FATAL && rc != EXIT_USAGE) {
-		crc = classify_now(cfg, st, cfg->rules_rev, 0);
+		crc = classify_now(cfg, st, cfg->rules_rev, 0, &classified);
 		if (crc != EXIT_DONE)
 			rc = crc;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_notice("run finished: exit %d, %ld files (%ld unchanged), %ld new, %ld duplicates, "
+		   "%ld skipped, %ld quarantined, %ld of %zu sources failed, %ld classified, %.2f s",
+		   rc, t.total.files, t.total.files_unchanged, t.total.new_deviations, t.total.duplicates,
+		   t.total.skipped, t.total.quarantined, t.failed, n, classified,
+		   (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	free(srcs);
 	store_close(st);
 	if (lock >= 0)

@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef AVVIK_RULES_SEED
-#define AVVIK_RULES_SEED "/usr/share/avvik/rules"
-#endif
+#include "avvik_paths.h"   /* AVVIK_PKGDATADIR: where make install put the rules */
+
+#define AVVIK_RULES_SEED AVVIK_PKGDATADIR "/rules"
 
 /* 32 random bytes, created 0600 and never overwritten: losing the key would
  * unlink every pseudonym from the ones made before. */
