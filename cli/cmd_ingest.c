@@ -1,5 +1,6 @@
 /* cmd_ingest.c - avvik ingest, classify and run. */
 #include "cli/cli.h"
+#include "classify/classify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -139,7 +140,7 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 	store *st;
 	int c, rc, dry_run = 0, rescan = 0, lock;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': path = optarg; break;
 		case 'f':
@@ -155,11 +156,15 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 			break;
 		case 'n': dry_run = 1; break;
 		case 'r': rescan = 1; break;
-		default: cli_usage(stderr, "ingest"); return EXIT_USAGE;
+		default: return cli_opt_error("ingest", c, argv);
 		}
 	}
 	if (path && optind < argc) {
 		log_error("ingest: give either --path or source names, not both");
+		return EXIT_USAGE;
+	}
+	if (path && access(path, F_OK) != 0) {
+		log_error("ingest: --path %s: %s", path, strerror(errno));
 		return EXIT_USAGE;
 	}
 	if (path) {
@@ -193,13 +198,19 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 /* *n_out (may be NULL): how many were classified. */
 static int classify_now(cli_config *cfg, store *st, const char *rev, int all, long *n_out)
 {
-	char *dir = cli_rules_dir(cfg, st), *commit = NULL;
+	char *dir = cli_rules_dir(cfg, st), *commit = NULL, hex[41];
 	sbuf err = SBUF_INIT;
 	long n = 0;
 	int rc = EXIT_DONE;
 
 	if (!dir)
 		return EXIT_USAGE;
+	if (classify_repo_resolve(dir, rev, hex, &err)) {
+		log_error("classify: %s", err.buf);
+		free(dir);
+		sbuf_release(&err);
+		return EXIT_USAGE;
+	}
 	if (pipeline_classify(st, dir, rev, all, cfg->jobs, &n, &commit, &err)) {
 		log_error("classify: %s", err.buf);
 		rc = EXIT_FATAL;
@@ -226,7 +237,7 @@ int cmd_classify(cli_config *cfg, int argc, char **argv)
 	int c, all = 0, rc, lock;
 	store *st;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': rev = optarg; break;
 		case 'a': all = 1; break;
@@ -234,7 +245,7 @@ int cmd_classify(cli_config *cfg, int argc, char **argv)
 			if (parse_jobs(optarg, &cfg->jobs))
 				return EXIT_USAGE;
 			break;
-		default: cli_usage(stderr, "classify"); return EXIT_USAGE;
+		default: return cli_opt_error("classify", c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -292,7 +303,7 @@ static int writer_open(cli_config *cfg, store **st, int *lock)
 	if (!(*st = cli_store_open(cfg))) {
 		if (*lock >= 0)
 			close(*lock);
-		return EXIT_USAGE;
+		return cli_store_failed(cfg);
 	}
 	return EXIT_DONE;
 }
@@ -313,7 +324,7 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 	long classified = 0;
 	struct timespec t0, t1;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			if (parse_jobs(optarg, &cfg->jobs))
@@ -321,7 +332,7 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 			break;
 		case 'n': dry_run = 1; break;
 		case 'r': rescan = 1; break;
-		default: cli_usage(stderr, "run"); return EXIT_USAGE;
+		default: return cli_opt_error("run", c, argv);
 		}
 	}
 	if (optind < argc) {

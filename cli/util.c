@@ -23,6 +23,12 @@ store *cli_store_open(const cli_config *cfg)
 	return st;
 }
 
+int cli_store_failed(const cli_config *cfg)
+{
+	/* no database is a setup step not done yet; one that will not open is fatal */
+	return access(cfg->db, F_OK) == 0 ? EXIT_FATAL : EXIT_USAGE;
+}
+
 char *cli_rules_dir(const cli_config *cfg, store *st)
 {
 	char *dir;
@@ -55,7 +61,8 @@ int cli_key_load(const char *path, unsigned char *key, size_t *len)
 	n = read(fd, key, *len);
 	close(fd);
 	if (n < 16) {
-		log_error("%s: pseudonym key too short (%zd bytes, expected 32)", path, n);
+		log_error("%s: pseudonym key too short (%zd bytes, expected 32); restore it from a backup "
+			  "(a new key would unlink every pseudonym from the ones made before)", path, n);
 		return -1;
 	}
 	*len = (size_t)n;
