@@ -4,7 +4,7 @@
 # check, log lines that cannot be forged, backup while a run writes.
 . "$AVVIK_SRC/tests/e2e/lib.sh"
 : "${AVVIK_GEN:?AVVIK_GEN must name the demo generator}"
-plan 43
+plan 48
 
 # ---- exit codes: 0 done, 1 partial, 2 usage/config, 3 fatal, 75 locked ----
 exits "init: exit 0" 0 avvik --db a.db init --rules-dir rules
@@ -80,6 +80,17 @@ exits "a file whose name holds a newline is quarantined" 1 avvik --db a.db inges
 is "its warning is one line" "$(grep -c 'quarantined' last.err)" 1
 unlike "no line starts with the forged text" last.err '^2026-01-01T00:00:00'
 like "the newline is shown escaped" last.err 'forge/x\\n2026-01-01T00:00:00'
+
+# ---- rules check: every error, once each, one per line ----
+cp -r "$AVVIK_SRC/rules" broken
+sed -i '0,/any_text: /s/any_text: .*/any_text: '"'"'(unclosed'"'"'/' broken/rules/dialog.yaml
+sed -i '0,/priority: /s/priority: .*/priority: [1/' broken/rules/epikrise.yaml
+sed -i '0,/category: /s/category: .*/category: nosuchcat/' broken/rules/faktura.yaml
+exits "rules check on three broken files: exit 2" 2 avvik rules check --dir broken
+is "shows three errors, one per line" "$(grep -c . last.err)" 3
+is "the regex error once, at the start of its line" "$(grep -c '^broken/rules/dialog\.yaml:[0-9]*:[0-9]*: invalid regular expression' last.err)" 1
+is "the YAML error at the start of its line" "$(grep -c '^broken/rules/epikrise\.yaml:[0-9]*:[0-9]*: YAML syntax error' last.err)" 1
+is "the unknown category" "$(grep -c '^broken/rules/faktura\.yaml:[0-9]*:[0-9]*: unknown category' last.err)" 1
 
 # ---- backup while a run writes ----
 "$AVVIK_GEN" --out corpus --truth truth.tsv >gen.log
