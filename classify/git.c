@@ -536,7 +536,9 @@ int classify_repo_pull(const char *dir, const char *upstream, char old_out[41], 
 	git_object *target = NULL;
 	git_fetch_options fo;
 	git_checkout_options co;
-	sbuf branch = SBUF_INIT, spec = SBUF_INIT, track = SBUF_INIT;
+	git_remote_create_options ro;
+	git_buf origin = { NULL, 0, 0 };
+	sbuf branch = SBUF_INIT, spec = SBUF_INIT, track = SBUF_INIT, joined = SBUF_INIT;
 	char *specs[1];
 	git_strarray refspecs = { specs, 1 };
 	const git_oid *up;
@@ -546,6 +548,7 @@ int classify_repo_pull(const char *dir, const char *upstream, char old_out[41], 
 	git_libgit2_init();
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
 	fo.callbacks.credentials = classify_pull_cred;
 	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) {
 		classify_git_err(err, dir, "expected a rules repository (run 'avvik init')");
@@ -559,14 +562,30 @@ int classify_repo_pull(const char *dir, const char *upstream, char old_out[41], 
 	}
 	sbuf_adds(&branch, git_reference_symbolic_target(head) + 11);
 	born = !git_reference_name_to_id(&local, repo, "HEAD");
-	if (upstream) {
-		if (git_remote_create_anonymous(&remote, repo, upstream)) {
-			classify_git_err(err, upstream, "expected a repository location (a path or a URL)");
+	/* the origin's url read from the config; the remote made without url
+	 * rewriting (libgit2 1.5 leaks the insteadOf regex in lookups) */
+	if (!upstream) {
+		git_config *cfg = NULL;
+		if (git_repository_config_snapshot(&cfg, repo) ||
+		    git_config_get_string_buf(&origin, cfg, "remote.origin.url")) {
+			git_config_free(cfg);
+			sbuf_addf(err, "%s: no upstream to pull from: set rules_upstream in the config, or "
+				  "'git -C %s remote add origin LOCATION'", dir, dir);
 			goto out;
 		}
-	} else if (git_remote_lookup(&remote, repo, "origin")) {
-		sbuf_addf(err, "%s: no upstream to pull from: set rules_upstream in the config, or "
-			  "'git -C %s remote add origin LOCATION'", dir, dir);
+		git_config_free(cfg);
+		upstream = origin.ptr;
+		/* a relative path is relative to the repository, as for git -C DIR */
+		if (upstream[0] != '/' && !strchr(upstream, ':')) {
+			const char *base = git_repository_workdir(repo);
+			sbuf_addf(&joined, "%s/%s", base ? base : git_repository_path(repo), upstream);
+			upstream = joined.buf;
+		}
+	}
+	ro.repository = repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&remote, upstream, &ro)) {
+		classify_git_err(err, upstream, "expected a repository location (a path or a URL)");
 		goto out;
 	}
 	sbuf_addf(&track, "refs/remotes/avvik-upstream/%s", branch.buf);
@@ -622,11 +641,13 @@ out:
 	git_object_free(target);
 	git_reference_free(fetched);
 	git_remote_free(remote);
+	git_buf_dispose(&origin);
 	git_reference_free(head);
 	git_repository_free(repo);
 	sbuf_release(&branch);
 	sbuf_release(&spec);
 	sbuf_release(&track);
+	sbuf_release(&joined);
 	git_libgit2_shutdown();
 	return rc;
 }

@@ -3,7 +3,7 @@
 # reviewed commits to; rules_dir a clone or a bare repository; `avvik rules
 # pull` brings a commit in by fast-forward only.
 . "$AVVIK_SRC/tests/e2e/lib.sh"
-plan 25
+plan 27
 
 exits "init" 0 avvik --db a.db init --rules-dir rules
 git clone -q --bare rules upstream.git
@@ -56,6 +56,10 @@ git clone -q upstream.git clone-rules
 printf '[avvik]\ndb = c.db\nrules_dir = clone-rules\n' >c.conf
 avvik --config c.conf init >/dev/null
 exits "a clone pulls from origin" 0 avvik --config c.conf rules pull
+git -C rules remote add origin ../upstream.git
+printf '[avvik]\ndb = a.db\nrules_dir = rules\n' >o.conf
+exits "an origin given as a relative path is relative to the repository" 0 avvik --config o.conf rules pull
+is "and the pull brought its commits" "$(git -C rules rev-parse HEAD)" "$(git -C upstream.git rev-parse main)"
 git init -q -b main lone
 git -C lone commit -q --allow-empty -m x
 printf '[avvik]\ndb = c.db\nrules_dir = lone\n' >d.conf
