@@ -21,12 +21,26 @@
 
 typedef struct classify_rules classify_rules;
 
-/* Creates a git repository at dir (which must not hold one yet), copies the
- * rule set from seed_dir (categories.yaml, orgs.yaml, rules/ *.yaml,
- * README.md) and commits it through libgit2 as "avvik init: default rules".
- * 0 ok; -1 with err filled.  Returns 1 when dir already is a git repository
- * (nothing changed). */
+/* Creates a git repository at dir (absent or empty), copies the rule set
+ * from seed_dir (categories.yaml, orgs.yaml, rules/ *.yaml, README.md) and
+ * commits it through libgit2 as "avvik init: default rules".  0 created;
+ * 1 dir already is a repository with a commit (nothing changed); 2 dir was
+ * a repository (bare or not) without a commit, now seeded; -1 with err
+ * filled, naming the command that repairs what cannot be repaired here. */
 int classify_repo_init(const char *dir, const char *seed_dir, sbuf *err);
+
+/* The commit rev (NULL: HEAD) of the repository at repo_path names, as 40
+ * hex digits in out.  0 ok; -1 no repository there; -2 rev names no
+ * commit; both with err filled. */
+int classify_repo_resolve(const char *repo_path, const char *rev, char out[41], sbuf *err);
+
+/* Fetches the branch HEAD names from upstream (a path or URL; NULL: the
+ * remote "origin") and fast-forwards the branch to it, updating the work
+ * tree when there is one (a bare repository has none) and refusing to
+ * overwrite local changes.  old_out/new_out: the branch's commit before and
+ * after, equal when there was nothing new (or the local branch is ahead).
+ * 0 ok; -1 with err naming what to do (no upstream, diverged, ...). */
+int classify_repo_pull(const char *dir, const char *upstream, char old_out[41], char new_out[41], sbuf *err);
 
 /* Loads categories, organisations and rules from commit rev (any revspec:
  * "HEAD", a branch, a hex id; NULL means HEAD) of the repository at

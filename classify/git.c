@@ -26,6 +26,22 @@ static void classify_git_err(sbuf *err, const char *where, const char *what)
 
 /* ---------------- avvik init ---------------- */
 
+/* 1 when dir does not exist or has no entries. */
+static int classify_dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int empty = 1;
+
+	if (!d)
+		return errno == ENOENT;
+	while (empty && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
 /* Adds every regular, non-hidden file of dir to tb as a blob. */
 static int classify_add_dir(git_repository *repo, git_treebuilder *tb, const char *dir, sbuf *err)
 {
@@ -75,22 +91,38 @@ int classify_repo_init(const char *dir, const char *seed_dir, sbuf *err)
 	git_signature *sig = NULL;
 	sbuf rules_dir = SBUF_INIT;
 	struct stat st;
-	int rc = -1;
+	int rc = -1, repaired = 0;
 
 	git_libgit2_init();
 	/* the _INIT macros trip -Wmissing-field-initializers */
 	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
 	if (!git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) {
-		git_repository_free(repo);
-		git_libgit2_shutdown();
-		return 1;
-	}
-	opts.flags = GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
-	opts.initial_head = "main";
-	if (git_repository_init_ext(&repo, dir, &opts)) {
-		classify_git_err(err, dir, "cannot create the rules repository");
+		int unborn = git_repository_head_unborn(repo);
+		if (unborn < 0) {
+			classify_git_err(err, dir, "cannot read HEAD of the rules repository");
+			sbuf_addf(err, " (repair it with git, e.g. 'git -C %s status', or move it away and run "
+				  "'avvik init' again)", dir);
+			goto out;
+		}
+		if (!unborn) {
+			git_repository_free(repo);
+			git_libgit2_shutdown();
+			return 1;
+		}
+		/* a repository without a commit: what a failed init leaves */
+		repaired = 1;
+	} else if (!classify_dir_empty(dir)) {
+		sbuf_addf(err, "%s: exists and is not a git repository; move it away ('mv %s %s.old') "
+			  "and run 'avvik init' again, or set rules_dir to a repository", dir, dir, dir);
 		goto out;
+	} else {
+		opts.flags = GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
+		opts.initial_head = "main";
+		if (git_repository_init_ext(&repo, dir, &opts)) {
+			classify_git_err(err, dir, "cannot create the rules repository");
+			goto out;
+		}
 	}
 	if (git_treebuilder_new(&root, repo, NULL) || git_treebuilder_new(&sub, repo, NULL)) {
 		classify_git_err(err, dir, "cannot build a tree");
@@ -122,13 +154,18 @@ int classify_repo_init(const char *dir, const char *seed_dir, sbuf *err)
 		classify_git_err(err, dir, "cannot commit the default rules");
 		goto out;
 	}
-	/* maintainers edit the rules in the work tree: check the commit out */
-	co.checkout_strategy = GIT_CHECKOUT_FORCE;
-	if (git_checkout_head(repo, &co)) {
+	/* maintainers edit the rules in the work tree: check the commit out
+	 * (a bare repository has none).  In a repository that was there before,
+	 * files in the way are the user's: refused, not overwritten. */
+	co.checkout_strategy = repaired ? GIT_CHECKOUT_SAFE : GIT_CHECKOUT_FORCE;
+	if (!git_repository_is_bare(repo) && git_checkout_head(repo, &co)) {
 		classify_git_err(err, dir, "cannot check out the default rules");
+		if (repaired)
+			sbuf_addf(err, " (commit the files in the way: 'git -C %s add -A && git -C %s commit', "
+				  "or move them away, and run 'avvik init' again)", dir, dir);
 		goto out;
 	}
-	rc = 0;
+	rc = repaired ? 2 : 0;
 out:
 	git_signature_free(sig);
 	git_tree_free(tree);
@@ -450,6 +487,167 @@ out:
 	git_revwalk_free(walk);
 	git_object_free(obj);
 	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return rc;
+}
+
+/* ---------------- resolving and pulling ---------------- */
+
+int classify_repo_resolve(const char *repo_path, const char *rev, char out[41], sbuf *err)
+{
+	git_repository *repo = NULL;
+	git_object *obj = NULL, *commit = NULL;
+	int rc = -1;
+
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) {
+		classify_git_err(err, repo_path, "expected a rules repository (run 'avvik init')");
+	} else if (git_revparse_single(&obj, repo, rev ? rev : "HEAD") ||
+		   git_object_peel(&commit, obj, GIT_OBJECT_COMMIT)) {
+		classify_git_err(err, repo_path, "expected a revision naming a commit");
+		rc = -2;
+	} else {
+		git_oid_tostr(out, 41, git_object_id(commit));
+		rc = 0;
+	}
+	git_object_free(commit);
+	git_object_free(obj);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return rc;
+}
+
+/* ssh: the keys ssh-agent holds; anything else: no login. */
+static int classify_pull_cred(git_credential **out, const char *url, const char *user, unsigned int allowed,
+			      void *payload)
+{
+	(void)url;
+	(void)payload;
+	if (allowed & GIT_CREDENTIAL_SSH_KEY)
+		return git_credential_ssh_key_from_agent(out, user ? user : "git");
+	return GIT_PASSTHROUGH;
+}
+
+int classify_repo_pull(const char *dir, const char *upstream, char old_out[41], char new_out[41], sbuf *err)
+{
+	git_repository *repo = NULL;
+	git_reference *head = NULL, *fetched = NULL, *moved = NULL;
+	git_remote *remote = NULL;
+	git_object *target = NULL;
+	git_fetch_options fo;
+	git_checkout_options co;
+	git_remote_create_options ro;
+	git_buf origin = { NULL, 0, 0 };
+	sbuf branch = SBUF_INIT, spec = SBUF_INIT, track = SBUF_INIT, joined = SBUF_INIT;
+	char *specs[1];
+	git_strarray refspecs = { specs, 1 };
+	const git_oid *up;
+	git_oid local;
+	int born, rc = -1;
+
+	git_libgit2_init();
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	fo.callbacks.credentials = classify_pull_cred;
+	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) {
+		classify_git_err(err, dir, "expected a rules repository (run 'avvik init')");
+		goto out;
+	}
+	/* the branch HEAD names, born or not */
+	if (git_reference_lookup(&head, repo, "HEAD") || git_reference_type(head) != GIT_REFERENCE_SYMBOLIC ||
+	    strncmp(git_reference_symbolic_target(head), "refs/heads/", 11)) {
+		sbuf_addf(err, "%s: HEAD is not on a branch (check one out: 'git -C %s switch main')", dir, dir);
+		goto out;
+	}
+	sbuf_adds(&branch, git_reference_symbolic_target(head) + 11);
+	born = !git_reference_name_to_id(&local, repo, "HEAD");
+	/* the origin's url read from the config; the remote made without url
+	 * rewriting (libgit2 1.5 leaks the insteadOf regex in lookups) */
+	if (!upstream) {
+		git_config *cfg = NULL;
+		if (git_repository_config_snapshot(&cfg, repo) ||
+		    git_config_get_string_buf(&origin, cfg, "remote.origin.url")) {
+			git_config_free(cfg);
+			sbuf_addf(err, "%s: no upstream to pull from: set rules_upstream in the config, or "
+				  "'git -C %s remote add origin LOCATION'", dir, dir);
+			goto out;
+		}
+		git_config_free(cfg);
+		upstream = origin.ptr;
+		/* a relative path is relative to the repository, as for git -C DIR */
+		if (upstream[0] != '/' && !strchr(upstream, ':')) {
+			const char *base = git_repository_workdir(repo);
+			sbuf_addf(&joined, "%s/%s", base ? base : git_repository_path(repo), upstream);
+			upstream = joined.buf;
+		}
+	}
+	ro.repository = repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&remote, upstream, &ro)) {
+		classify_git_err(err, upstream, "expected a repository location (a path or a URL)");
+		goto out;
+	}
+	sbuf_addf(&track, "refs/remotes/avvik-upstream/%s", branch.buf);
+	sbuf_addf(&spec, "+refs/heads/%s:%s", branch.buf, track.buf);
+	specs[0] = spec.buf;
+	if (git_remote_fetch(remote, &refspecs, &fo, "avvik rules pull")) {
+		classify_git_err(err, git_remote_url(remote), "cannot fetch");
+		goto out;
+	}
+	if (git_reference_lookup(&fetched, repo, track.buf)) {
+		classify_git_err(err, git_remote_url(remote), "the upstream has no such branch");
+		sbuf_addf(err, " (expected a branch '%s' there)", branch.buf);
+		goto out;
+	}
+	up = git_reference_target(fetched);
+	git_oid_tostr(old_out, 41, born ? &local : up);
+	git_oid_tostr(new_out, 41, up);
+	if (born && git_oid_equal(&local, up)) {
+		rc = 0;
+		goto out;
+	}
+	if (born && git_graph_descendant_of(repo, up, &local) != 1) {
+		if (git_graph_descendant_of(repo, &local, up) == 1) {
+			git_oid_tostr(new_out, 41, &local);   /* ahead: nothing to bring in */
+			rc = 0;
+		} else {
+			sbuf_addf(err, "%s: '%s' has commits the upstream lacks and the upstream has commits "
+				  "it lacks: no fast-forward (push the local ones for review, then "
+				  "'git -C %s reset --hard %s' and pull again)", dir, branch.buf, dir, track.buf);
+		}
+		goto out;
+	}
+	/* a fast-forward: the work tree first (refusing to overwrite local
+	 * edits), then the branch */
+	if (git_object_lookup(&target, repo, up, GIT_OBJECT_COMMIT)) {
+		classify_git_err(err, dir, "cannot read the fetched commit");
+		goto out;
+	}
+	co.checkout_strategy = GIT_CHECKOUT_SAFE;
+	if (!git_repository_is_bare(repo) && git_checkout_tree(repo, target, &co)) {
+		classify_git_err(err, dir, "cannot update the work tree");
+		sbuf_addf(err, " (commit or undo the local changes: 'git -C %s status')", dir);
+		goto out;
+	}
+	if (git_reference_create(&moved, repo, git_reference_symbolic_target(head), up, 1,
+				 "avvik rules pull: fast-forward")) {
+		classify_git_err(err, dir, "cannot move the branch");
+		goto out;
+	}
+	rc = 0;
+out:
+	git_reference_free(moved);
+	git_object_free(target);
+	git_reference_free(fetched);
+	git_remote_free(remote);
+	git_buf_dispose(&origin);
+	git_reference_free(head);
+	git_repository_free(repo);
+	sbuf_release(&branch);
+	sbuf_release(&spec);
+	sbuf_release(&track);
+	sbuf_release(&joined);
 	git_libgit2_shutdown();
 	return rc;
 }

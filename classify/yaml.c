@@ -97,6 +97,8 @@ int classify_yaml_parse(const char *file, const char *data, size_t len, cy_node 
 		cy_node *n = NULL;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
+			if (err->len)   /* after the errors of the files before */
+				sbuf_addch(err, '\n');
 			sbuf_addf(err, "%s:%d:%d: YAML syntax error: %s", file,
 				  (int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1,
 				  parser.problem ? parser.problem : "unknown problem");

@@ -1,10 +1,12 @@
 /* cli.c - global options, the command table and the help texts. */
 #include "cli/cli.h"
+#include "avvik_paths.h"   /* AVVIK_CONFIG_DEFAULT */
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct {
 	const char *name;
@@ -52,7 +54,7 @@ static const cli_command commands[] = {
 	{ "export", cmd_export, "export [--format jsonl|csv] [--period P] [-o FILE]",
 	  "One record per deviation with its current classification.  Free text is the\n"
 	  "scrubbed text: no fødselsnummer, no patient names from structured fields.\n" },
-	{ "rules", cmd_rules, "rules check|test|list|log|diff|eval [--rev REV | --worktree | --dir DIR]",
+	{ "rules", cmd_rules, "rules check|test|list|log|diff|eval [--rev REV | --worktree | --dir DIR] | rules pull",
 	  "The rule maintainer's workflow.  Rules are read from a commit of the rules\n"
 	  "repository (--rev, default rules_rev or HEAD), from its work tree (--worktree),\n"
 	  "or from any rules directory (--dir DIR, no database needed).\n"
@@ -68,7 +70,9 @@ static const cli_command commands[] = {
 	  "                       B without writing: the category transitions (from, to,\n"
 	  "                       count, example ids) [--format text|json]\n"
 	  "  rules eval           precision, recall and F1 per category and the accuracy\n"
-	  "                       of a revision, with the overrides as ground truth\n" },
+	  "                       of a revision, with the overrides as ground truth\n"
+	  "  rules pull           fetches rules_upstream (default: the repository's origin)\n"
+	  "                       and fast-forwards the rules repository to it\n" },
 	{ "show", cmd_show, "show ID",
 	  "The stored deviation ID (fields, scrubbed text) and its current classification,\n"
 	  "and the override in force, if any.\n" },
@@ -93,6 +97,15 @@ static const cli_command commands[] = {
 	  "quarantined items older than N days (default raw_retention_days, 90); the\n"
 	  "scrubbed records, their hashes and reasons stay.  Deleted bytes are\n"
 	  "overwritten in the database file.  'avvik run' does it every night.\n" },
+	{ "config", cmd_config, "config check",
+	  "Reads the configuration and prints it as resolved: paths made absolute\n"
+	  "(relative to the config file), defaults filled in, secrets masked, and\n"
+	  "what is absent said so.  Exit 2 when the configuration is wrong.\n" },
+	{ "backup", cmd_backup, "backup FILE",
+	  "Copies the database to FILE (mode 0600) through SQLite's online backup API:\n"
+	  "one consistent snapshot, taken while a run may be writing.  The copy is\n"
+	  "checked before it replaces FILE.  The pseudonym key is not in it: keep a\n"
+	  "copy of the key apart.  Restore: stop the timer, copy FILE over the database.\n" },
 	{ "help", cmd_help, "help [COMMAND]", "Shows the usage of avvik or of one command.\n" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -119,6 +132,22 @@ void cli_usage(FILE *out, const char *command)
 	fputs("\nThe config file is --config FILE, else $AVVIK_CONFIG.  Exit codes: 0 done;\n"
 	      "1 done but something was quarantined or a source failed; 2 usage or\n"
 	      "configuration error; 3 fatal; 75 another run holds the lock.\n", out);
+}
+
+/* Every option error in one wording, through the log like every error:
+ * "avvik: error: init: unknown option --bogus (see 'avvik help init')". */
+int cli_opt_error(const char *command, int c, char *const *argv)
+{
+	const char *opt = argv[optind - 1];
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+
+	/* a short option in a cluster (-qx) is not the whole argument */
+	if (optopt && strncmp(opt, "--", 2))
+		opt = shortopt;
+	log_error("%s%s%s %s%s (see 'avvik help%s%s')", command ? command : "", command ? ": " : "",
+		  c == ':' ? "option" : "unknown option", opt, c == ':' ? " needs an argument" : "",
+		  command ? " " : "", command ? command : "");
+	return EXIT_USAGE;
 }
 
 int cmd_help(cli_config *cfg, int argc, char **argv)
@@ -160,7 +189,8 @@ int cli_main(int argc, char **argv)
 	ingest_global_init();
 	memset(&cfg, 0, sizeof cfg);
 	cfg.log_lvl = LOG_LVL_WARN;
-	while ((c = getopt_long(argc, argv, "+qvh", opts, NULL)) != -1) {
+	opterr = 0;   /* cli_opt_error words them */
+	while ((c = getopt_long(argc, argv, "+:qvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;
 		case 'd': db = optarg; break;
@@ -168,13 +198,16 @@ int cli_main(int argc, char **argv)
 		case 'v': verbosity++; break;
 		case 'V': printf("avvik %s\n", AVVIK_VERSION); return EXIT_DONE;
 		case 'h': cli_usage(stdout, NULL); return EXIT_DONE;
-		default: fputs(global_usage, stderr); return EXIT_USAGE;
+		default: return cli_opt_error(NULL, c, argv);
 		}
 	}
 	if (optind >= argc) {
 		fputs(global_usage, stderr);
 		return EXIT_USAGE;
 	}
+	/* $AVVIK_CONFIG set but empty means no config file at all */
+	if (!config_path && access(AVVIK_CONFIG_DEFAULT, F_OK) == 0)
+		config_path = AVVIK_CONFIG_DEFAULT;
 	if (config_path && *config_path) {
 		sbuf err = SBUF_INIT;
 		if (cli_config_load(&cfg, config_path, &err)) {

@@ -44,6 +44,7 @@ typedef struct {
 	char *db;
 	char *rules_dir;
 	char *rules_rev;
+	char *rules_upstream; /* where `rules pull` fetches from (NULL: the repository's origin) */
 	char *key_file;
 	log_level log_lvl;
 	int jobs;             /* worker threads for ingest, classify and run (default 1) */
@@ -87,11 +88,20 @@ int cli_purge(const cli_config *cfg, store *st, int days);
 /* The one writer: takes the run lock and opens the store.  EXIT_DONE, or
  * the exit code to return (75 when another run holds the lock). */
 int cli_writer_open(cli_config *cfg, store **st, int *lock);
+int cmd_config(cli_config *cfg, int argc, char **argv);
+int cmd_backup(cli_config *cfg, int argc, char **argv);
 void cli_usage(FILE *out, const char *command);
+/* After getopt_long returned c ('?' or ':', the optstring starting with
+ * ':'): logs the option error for command (NULL: the global options) and
+ * returns EXIT_USAGE. */
+int cli_opt_error(const char *command, int c, char *const *argv);
 
 /* ---- helpers shared by the commands ---- */
 /* Opens the database named by cfg (must exist).  NULL after printing why. */
 store *cli_store_open(const cli_config *cfg);
+/* The exit code after cli_store_open failed: 2 when there is no database
+ * (run init), 3 when there is one that would not open. */
+int cli_store_failed(const cli_config *cfg);
 /* The rules repository: config/--rules-dir, else what init recorded. */
 char *cli_rules_dir(const cli_config *cfg, store *st);
 /* Reads the pseudonym key; refuses a key file others can read. */

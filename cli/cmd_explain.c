@@ -93,7 +93,7 @@ int cmd_show(cli_config *cfg, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!(st = cli_store_open(cfg)))
-		return EXIT_USAGE;
+		return cli_store_failed(cfg);
 	if (load_record(st, id, &r)) {
 		store_close(st);
 		return EXIT_USAGE;
@@ -138,12 +138,11 @@ int cmd_explain(cli_config *cfg, int argc, char **argv)
 	int64_t id;
 	int c, rc = EXIT_DONE;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (c == 'r') {
 			rev = optarg;
 		} else {
-			cli_usage(stderr, "explain");
-			return EXIT_USAGE;
+			return cli_opt_error("explain", c, argv);
 		}
 	}
 	if (argc - optind != 1 || cli_parse_id(argv[optind], &id)) {
@@ -151,7 +150,7 @@ int cmd_explain(cli_config *cfg, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!(st = cli_store_open(cfg)))
-		return EXIT_USAGE;
+		return cli_store_failed(cfg);
 	if (load_record(st, id, &r)) {
 		store_close(st);
 		return EXIT_USAGE;
@@ -226,7 +225,7 @@ int cmd_override(cli_config *cfg, int argc, char **argv)
 	sbuf reason_kept = SBUF_INIT;
 	store *st;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': category = optarg; break;
 		case 'd': dirs = optarg; break;
@@ -234,7 +233,7 @@ int cmd_override(cli_config *cfg, int argc, char **argv)
 		case 'b': by = optarg; break;
 		case 'l': list = 1; break;
 		case 'a': all = 1; break;
-		default: cli_usage(stderr, "override"); return EXIT_USAGE;
+		default: return cli_opt_error("override", c, argv);
 		}
 	}
 	if (list) {
@@ -243,7 +242,7 @@ int cmd_override(cli_config *cfg, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		if (!(st = cli_store_open(cfg)))
-			return EXIT_USAGE;
+			return cli_store_failed(cfg);
 		printf("%-6s %-9s %-20s %-16s %-20s %-12s %s\n", "id", "deviation", "category", "direction", "at", "by",
 		       "reason");
 		if (store_override_each(st, all, override_list_one, NULL))
@@ -268,7 +267,7 @@ int cmd_override(cli_config *cfg, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!(st = cli_store_open(cfg)))
-		return EXIT_USAGE;
+		return cli_store_failed(cfg);
 	if (category) {
 		/* the category must exist in the rules the reports use */
 		classify_rules *r = NULL;

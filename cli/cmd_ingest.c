@@ -1,5 +1,6 @@
 /* cmd_ingest.c - avvik ingest, classify and run. */
 #include "cli/cli.h"
+#include "classify/classify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 static void ingest_print(const char *name, const pipeline_counts *c)
@@ -42,12 +44,13 @@ static void ingest_source_done(void *ctx, const cli_source *src, const pipeline_
 
 /* Ingests the given sources; returns the exit code.  One line per source,
  * and a total when there are several. */
-static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, size_t n, int rescan)
+static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, size_t n, int rescan,
+			  ingest_tally *out)
 {
 	unsigned char key[64];
 	size_t key_len = sizeof key;
 	pipeline_opts o;
-	ingest_tally t;
+	ingest_tally dummy, *tp = out ? out : &dummy, t;
 	char **priv;
 	int rc;
 
@@ -62,8 +65,11 @@ static int ingest_sources(cli_config *cfg, store *st, const cli_source **srcs, s
 	t.rc = EXIT_DONE;
 	rc = pipeline_ingest_sources(st, srcs, n, &o, ingest_source_done, &t);
 	cli_strv_free(priv);
-	if (rc)
+	if (rc) {
+		*tp = t;
 		return EXIT_FATAL;
+	}
+	*tp = t;
 	if (n > 1)
 		printf("total: %ld files (%ld unchanged), %ld new, %ld duplicates, %ld skipped, "
 		       "%ld quarantined, %ld of %zu sources failed%s\n", t.total.files,
@@ -139,7 +145,7 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 	store *st;
 	int c, rc, dry_run = 0, rescan = 0, lock;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': path = optarg; break;
 		case 'f':
@@ -155,11 +161,15 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 			break;
 		case 'n': dry_run = 1; break;
 		case 'r': rescan = 1; break;
-		default: cli_usage(stderr, "ingest"); return EXIT_USAGE;
+		default: return cli_opt_error("ingest", c, argv);
 		}
 	}
 	if (path && optind < argc) {
 		log_error("ingest: give either --path or source names, not both");
+		return EXIT_USAGE;
+	}
+	if (path && access(path, F_OK) != 0) {
+		log_error("ingest: --path %s: %s", path, strerror(errno));
 		return EXIT_USAGE;
 	}
 	if (path) {
@@ -179,9 +189,9 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 	store_set_dry_run(st, dry_run);
 	if (path) {
 		const cli_source *one = &adhoc;
-		rc = ingest_sources(cfg, st, &one, 1, rescan);
+		rc = ingest_sources(cfg, st, &one, 1, rescan, NULL);
 	} else {
-		rc = ingest_sources(cfg, st, srcs, n, rescan);
+		rc = ingest_sources(cfg, st, srcs, n, rescan, NULL);
 	}
 	free(srcs);
 	store_close(st);
@@ -190,21 +200,30 @@ int cmd_ingest(cli_config *cfg, int argc, char **argv)
 	return rc;
 }
 
-static int classify_now(cli_config *cfg, store *st, const char *rev, int all)
+/* *n_out (may be NULL): how many were classified. */
+static int classify_now(cli_config *cfg, store *st, const char *rev, int all, long *n_out)
 {
-	char *dir = cli_rules_dir(cfg, st), *commit = NULL;
+	char *dir = cli_rules_dir(cfg, st), *commit = NULL, hex[41];
 	sbuf err = SBUF_INIT;
 	long n = 0;
 	int rc = EXIT_DONE;
 
 	if (!dir)
 		return EXIT_USAGE;
+	if (classify_repo_resolve(dir, rev, hex, &err)) {
+		log_error("classify: %s", err.buf);
+		free(dir);
+		sbuf_release(&err);
+		return EXIT_USAGE;
+	}
 	if (pipeline_classify(st, dir, rev, all, cfg->jobs, &n, &commit, &err)) {
 		log_error("classify: %s", err.buf);
 		rc = EXIT_FATAL;
 	} else {
 		printf("classified %ld deviations under rules commit %.12s\n", n, commit);
 	}
+	if (n_out)
+		*n_out = n;
 	free(commit);
 	free(dir);
 	sbuf_release(&err);
@@ -223,7 +242,7 @@ int cmd_classify(cli_config *cfg, int argc, char **argv)
 	int c, all = 0, rc, lock;
 	store *st;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': rev = optarg; break;
 		case 'a': all = 1; break;
@@ -231,7 +250,7 @@ int cmd_classify(cli_config *cfg, int argc, char **argv)
 			if (parse_jobs(optarg, &cfg->jobs))
 				return EXIT_USAGE;
 			break;
-		default: cli_usage(stderr, "classify"); return EXIT_USAGE;
+		default: return cli_opt_error("classify", c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -240,7 +259,7 @@ int cmd_classify(cli_config *cfg, int argc, char **argv)
 	}
 	if ((rc = writer_open(cfg, &st, &lock)) != EXIT_DONE)
 		return rc;
-	rc = classify_now(cfg, st, rev, all);
+	rc = classify_now(cfg, st, rev, all, NULL);
 	store_close(st);
 	if (lock >= 0)
 		close(lock);
@@ -289,7 +308,7 @@ static int writer_open(cli_config *cfg, store **st, int *lock)
 	if (!(*st = cli_store_open(cfg))) {
 		if (*lock >= 0)
 			close(*lock);
-		return EXIT_USAGE;
+		return cli_store_failed(cfg);
 	}
 	return EXIT_DONE;
 }
@@ -306,8 +325,11 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 	size_t n = 0;
 	store *st;
 	int lock, rc, crc, c, dry_run = 0, rescan = 0;
+	ingest_tally t;
+	long classified = 0;
+	struct timespec t0, t1;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			if (parse_jobs(optarg, &cfg->jobs))
@@ -315,7 +337,7 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 			break;
 		case 'n': dry_run = 1; break;
 		case 'r': rescan = 1; break;
-		default: cli_usage(stderr, "run"); return EXIT_USAGE;
+		default: return cli_opt_error("run", c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -328,18 +350,29 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 		free(srcs);
 		return rc;
 	}
+	/* a log file that cron appends to shows where each run begins and ends */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	log_notice("run started: process %ld, database %s, %zu sources%s%s", (long)getpid(), cfg->db, n,
+		   dry_run ? ", dry run" : "", rescan ? ", rescan" : "");
+	memset(&t, 0, sizeof t);
 	store_set_dry_run(st, dry_run);
-	rc = ingest_sources(cfg, st, srcs, n, rescan);
+	rc = ingest_sources(cfg, st, srcs, n, rescan, &t);
 	if (dry_run)
 		printf("dry run: fetched and parsed, nothing committed\n");
 	else if (rc != EXIT_FATAL && rc != EXIT_USAGE) {
-		crc = classify_now(cfg, st, cfg->rules_rev, 0);
+		crc = classify_now(cfg, st, cfg->rules_rev, 0, &classified);
 		if (crc != EXIT_DONE)
 			rc = crc;
 		/* retention: raw bytes older than raw_retention_days go */
 		if (rc != EXIT_FATAL && (crc = cli_purge(cfg, st, 0)) != EXIT_DONE)
 			rc = crc;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_notice("run finished: exit %d, %ld files (%ld unchanged), %ld new, %ld duplicates, "
+		   "%ld skipped, %ld quarantined, %ld of %zu sources failed, %ld classified, %.2f s",
+		   rc, t.total.files, t.total.files_unchanged, t.total.new_deviations, t.total.duplicates,
+		   t.total.skipped, t.total.quarantined, t.failed, n, classified,
+		   (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	free(srcs);
 	store_close(st);
 	if (lock >= 0)

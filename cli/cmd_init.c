@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef AVVIK_RULES_SEED
-#define AVVIK_RULES_SEED "/usr/share/avvik/rules"
-#endif
+#include "avvik_paths.h"   /* AVVIK_PKGDATADIR: where make install put the rules */
+
+#define AVVIK_RULES_SEED AVVIK_PKGDATADIR "/rules"
 
 /* 32 random bytes, created 0600 and never overwritten: losing the key would
  * unlink every pseudonym from the ones made before. */
@@ -49,6 +49,23 @@ static int init_key(const char *path)
 	return 0;
 }
 
+/* A repository that was there: its HEAD must hold rules classify can load;
+ * init does not touch them, it names the way out. */
+static int init_rules_check(const char *rules_dir)
+{
+	classify_rules *r = NULL;
+	sbuf err = SBUF_INIT;
+	int rc = classify_rules_load(&r, rules_dir, NULL, &err);
+
+	if (rc)
+		log_error("%s: the rules at HEAD do not load, so classify cannot run: %s; commit a fix "
+			  "('avvik rules check --worktree' shows what is wrong) or bring in a good commit "
+			  "('avvik rules pull')", rules_dir, err.buf);
+	classify_rules_free(r);
+	sbuf_release(&err);
+	return rc;
+}
+
 static char *init_default_rules_dir(const char *db)
 {
 	char *copy = xstrdup(db);
@@ -74,11 +91,11 @@ int cmd_init(cli_config *cfg, int argc, char **argv)
 
 	if (!seed || !*seed)
 		seed = AVVIK_RULES_SEED;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': free(rules_dir); rules_dir = xstrdup(optarg); break;
 		case 's': seed = optarg; break;
-		default: cli_usage(stderr, "init"); return EXIT_USAGE;
+		default: return cli_opt_error("init", c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -100,13 +117,22 @@ int cmd_init(cli_config *cfg, int argc, char **argv)
 	if (init_key(cfg->key_file))
 		goto out;
 
+	/* what init cannot create or repair needs the operator: a usage error */
 	r = classify_repo_init(rules_dir, seed, &err);
 	if (r < 0) {
 		log_error("%s", err.buf);
+		rc = EXIT_USAGE;
 		goto out;
 	}
-	printf(r ? "%s: rules repository exists, kept\n"
-		 : "%s: rules repository created from %s\n", rules_dir, seed);
+	if (r == 1 && init_rules_check(rules_dir)) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (r == 2)
+		printf("%s: rules repository had no commit: seeded from %s\n", rules_dir, seed);
+	else
+		printf(r ? "%s: rules repository exists, kept\n"
+			 : "%s: rules repository created from %s\n", rules_dir, seed);
 	abs = realpath(rules_dir, NULL);
 	if (!abs || store_meta_put(st, "rules_dir", abs)) {
 		log_error("%s: cannot record the rules repository: %s", rules_dir,

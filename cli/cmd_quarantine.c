@@ -65,7 +65,7 @@ static int quarantine_list(cli_config *cfg, int all)
 	if (quar_key(cfg, &l.scrub, key, &key_len))
 		return EXIT_USAGE;
 	if (!(st = cli_store_open(cfg)))
-		return EXIT_USAGE;
+		return cli_store_failed(cfg);
 	printf("%-6s %-20s %-12s %-7s %s\n    %s\n", "id", "when", "source", "state", "where", "why");
 	if (store_quarantine_each(st, all, quar_list_one, &l))
 		rc = EXIT_FATAL;

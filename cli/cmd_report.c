@@ -249,7 +249,7 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 	store *st;
 	int c, rc = EXIT_FATAL, nargs;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (report_format_parse(optarg, &a.fmt)) {
@@ -303,7 +303,7 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		default: cli_usage(stderr, "report"); return EXIT_USAGE;
+		default: return cli_opt_error("report", c, argv);
 		}
 	}
 	nargs = argc - optind;
@@ -352,7 +352,7 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!(st = cli_store_open(cfg)))
-		return EXIT_USAGE;
+		return cli_store_failed(cfg);
 	if (report_rules_load(cfg, st, &rr, &o)) {
 		store_close(st);
 		return EXIT_USAGE;
@@ -405,7 +405,7 @@ int cmd_export(cli_config *cfg, int argc, char **argv)
 	store *st;
 	int c, rc = EXIT_FATAL;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (!strcmp(optarg, "jsonl"))
@@ -423,7 +423,7 @@ int cmd_export(cli_config *cfg, int argc, char **argv)
 			pp = &p;
 			break;
 		case 'o': outpath = optarg; break;
-		default: cli_usage(stderr, "export"); return EXIT_USAGE;
+		default: return cli_opt_error("export", c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -431,7 +431,7 @@ int cmd_export(cli_config *cfg, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!(st = cli_store_open(cfg)))
-		return EXIT_USAGE;
+		return cli_store_failed(cfg);
 	if (report_rules_load(cfg, st, &rr, &o)) {
 		store_close(st);
 		return EXIT_USAGE;

@@ -33,7 +33,7 @@ static int cli_rules_parse(cli_config *cfg, int argc, char **argv, cli_rules_opt
 	memset(o, 0, sizeof *o);
 	o->rev = cfg->rules_rev;
 	o->format = "text";
-	while ((c = getopt_long(argc, argv, "n:v", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:v", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': o->rev = optarg; break;
 		case 'w': o->worktree = 1; break;
@@ -47,7 +47,7 @@ static int cli_rules_parse(cli_config *cfg, int argc, char **argv, cli_rules_opt
 			break;
 		case 'v': o->verbose = 1; break;
 		case 'n': o->max = atoi(optarg); break;
-		default: cli_usage(stderr, usage_of); return -1;
+		default: cli_opt_error(usage_of, c, argv); return -1;
 		}
 	}
 	return 0;
@@ -272,7 +272,7 @@ static int rules_diff(cli_config *cfg, const cli_rules_opts *o, const char *ra, 
 	int rc = EXIT_DONE;
 
 	if (!(st = cli_store_open(cfg)))
-		return EXIT_USAGE;
+		return cli_store_failed(cfg);
 	if (!(repo = o->dir ? xstrdup(o->dir) : cli_rules_dir(cfg, st))) {
 		store_close(st);
 		return EXIT_USAGE;
@@ -377,7 +377,7 @@ static int rules_eval(cli_config *cfg, const cli_rules_opts *o)
 	int rc = EXIT_DONE;
 
 	if (!(st = cli_store_open(cfg)))
-		return EXIT_USAGE;
+		return cli_store_failed(cfg);
 	if (!(repo = o->dir ? xstrdup(o->dir) : cli_rules_dir(cfg, st))) {
 		store_close(st);
 		return EXIT_USAGE;
@@ -408,6 +408,29 @@ static int rules_eval(cli_config *cfg, const cli_rules_opts *o)
 	classify_rules_free(r);
 	free(repo);
 	store_close(st);
+	sbuf_release(&err);
+	return rc;
+}
+
+/* Brings reviewed commits in from the shared upstream, fast-forward only. */
+static int rules_pull(cli_config *cfg)
+{
+	char *repo = cli_rules_repo(cfg), before[41], after[41];
+	sbuf err = SBUF_INIT;
+	int rc = EXIT_DONE;
+
+	if (!repo)
+		return EXIT_USAGE;
+	if (classify_repo_pull(repo, cfg->rules_upstream, before, after, &err)) {
+		log_error("rules pull: %s", err.buf);
+		rc = EXIT_USAGE;
+	} else if (!strcmp(before, after)) {
+		printf("%s: up to date (%.12s)\n", repo, after);
+	} else {
+		printf("%s: fast-forwarded %.12s..%.12s from %s\n", repo, before, after,
+		       cfg->rules_upstream ? cfg->rules_upstream : "origin");
+	}
+	free(repo);
 	sbuf_release(&err);
 	return rc;
 }
@@ -447,6 +470,8 @@ int cmd_rules(cli_config *cfg, int argc, char **argv)
 		return rules_log(cfg, &o);
 	if (!strcmp(sub, "eval"))
 		return rules_eval(cfg, &o);
-	log_error("rules: unknown subcommand '%s' (expected check, test, list, log, diff or eval)", sub);
+	if (!strcmp(sub, "pull"))
+		return rules_pull(cfg);
+	log_error("rules: unknown subcommand '%s' (expected check, test, list, log, diff, eval or pull)", sub);
 	return EXIT_USAGE;
 }

@@ -7,9 +7,16 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* A section header or a key seen, to refuse a second one. */
+typedef struct {
+	char *name;
+	int line;
+} config_seen;
 
 typedef struct {
 	cli_config *cfg;
@@ -19,7 +26,60 @@ typedef struct {
 	int section_line;   /* line of the last [section] header */
 	sbuf *err;
 	int failed;
+	char *dir;       /* the config file's directory: relative paths start there */
+	config_seen *sections, *keys;   /* every section; the keys of the current one */
+	size_t n_sections, n_keys;
+	int continued;   /* the line being handled starts with white space */
 } config_parse;
+
+static void config_seen_clear(config_seen **v, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		free((*v)[i].name);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+/* The line where name was seen before, else 0 after remembering it. */
+static int config_seen_add(config_seen **v, size_t *n, const char *name, size_t len, int line)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strlen((*v)[i].name) == len && !memcmp((*v)[i].name, name, len))
+			return (*v)[i].line;
+	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[*n].name = xstrndup(name, len);
+	(*v)[(*n)++].line = line;
+	return 0;
+}
+
+/* A section header: a second [X] would silently merge into the first. */
+static void config_section_line(config_parse *cp, const char *p)
+{
+	const char *end = strchr(p, ']');
+	size_t len;
+	int first;
+
+	if (!end)
+		return;   /* libinih reports the syntax error */
+	p++;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	len = (size_t)(end - p);
+	while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	config_seen_clear(&cp->keys, &cp->n_keys);
+	first = config_seen_add(&cp->sections, &cp->n_sections, p, len, cp->line);
+	if (first && !cp->failed) {
+		sbuf_addf(cp->err, "%s:%d: [%.*s]: duplicate section (first at line %d)", cp->path,
+			  cp->line, (int)len, p, first);
+		cp->failed = 1;
+	}
+}
 
 /* libinih reads one line per call: counting them gives each key its line. */
 static char *config_reader(char *str, int num, void *stream)
@@ -31,10 +91,15 @@ static char *config_reader(char *str, int num, void *stream)
 	if (!r)
 		return NULL;
 	cp->line++;
+	cp->continued = *p == ' ' || *p == '\t';
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (*p == '[')
+	if (*p == '[') {
 		cp->section_line = cp->line;
+		config_section_line(cp, p);
+		if (cp->failed)
+			return NULL;
+	}
 	return r;
 }
 
@@ -71,6 +136,30 @@ static int config_has_fnr(const char *s)
 	return n > 0;
 }
 
+/* A path from the config file: relative to the file's directory, so that
+ * cron's working directory does not matter. */
+static void config_path_set(config_parse *cp, char **slot, const char *value)
+{
+	sbuf p = SBUF_INIT;
+
+	if (value[0] == '/' || !cp->dir) {
+		config_set(slot, value);
+		return;
+	}
+	sbuf_addf(&p, "%s/%s", cp->dir, value);
+	free(*slot);
+	*slot = sbuf_detach(&p, NULL);
+}
+
+/* rules_upstream: a URL (scheme://, user@host:path) is kept; a path is a path. */
+static void config_location_set(config_parse *cp, char **slot, const char *value)
+{
+	if (strchr(value, ':'))
+		config_set(slot, value);
+	else
+		config_path_set(cp, slot, value);
+}
+
 static cli_source *config_source_get(config_parse *cp, const char *name)
 {
 	cli_config *cfg = cp->cfg;
@@ -96,13 +185,15 @@ static int config_global(config_parse *cp, const char *name, const char *value)
 	if (!*value)
 		return config_fail(cp, name, "empty value%s", "");
 	if (!strcmp(name, "db"))
-		config_set(&cfg->db, value);
+		config_path_set(cp, &cfg->db, value);
 	else if (!strcmp(name, "rules_dir"))
-		config_set(&cfg->rules_dir, value);
+		config_path_set(cp, &cfg->rules_dir, value);
 	else if (!strcmp(name, "rules_rev"))
 		config_set(&cfg->rules_rev, value);
+	else if (!strcmp(name, "rules_upstream"))
+		config_location_set(cp, &cfg->rules_upstream, value);
 	else if (!strcmp(name, "key_file"))
-		config_set(&cfg->key_file, value);
+		config_path_set(cp, &cfg->key_file, value);
 	else if (!strcmp(name, "raw_retention_days")) {
 		char *end;
 		long d = strtol(value, &end, 10);
@@ -124,7 +215,8 @@ static int config_global(config_parse *cp, const char *name, const char *value)
 					   "'%s' is not a log level (expected error, warn, info or debug)", value);
 	} else
 		return config_fail(cp, name,
-				   "unknown key in [avvik]%s (expected db, rules_dir, rules_rev, key_file, log_level, jobs, raw_retention_days)", "");
+				   "unknown key in [avvik]%s (expected db, rules_dir, rules_rev, rules_upstream, "
+				   "key_file, log_level, jobs, raw_retention_days)", "");
 	return 1;
 }
 
@@ -161,7 +253,7 @@ static int config_source(config_parse *cp, const char *sname, const char *name, 
 			return config_fail(cp, name,
 					   "unknown source type '%s' (expected dir, maildir, mbox, imap or http)", value);
 	} else if (!strcmp(name, "path")) {
-		config_set(&src->path, value);
+		config_path_set(cp, &src->path, value);
 	} else if (!strcmp(name, "format")) {
 		if (ingest_format_parse(value, &src->format))
 			return config_fail(cp, name,
@@ -179,11 +271,11 @@ static int config_source(config_parse *cp, const char *sname, const char *name, 
 	} else if (!strcmp(name, "user")) {
 		config_set(&src->user, value);
 	} else if (!strcmp(name, "password_file")) {
-		config_set(&src->password_file, value);
+		config_path_set(cp, &src->password_file, value);
 	} else if (!strcmp(name, "password_env")) {
 		config_set(&src->password_env, value);
 	} else if (!strcmp(name, "ca_file")) {
-		config_set(&src->ca_file, value);
+		config_path_set(cp, &src->ca_file, value);
 	} else if (!strcmp(name, "password")) {
 		return config_fail(cp, name,
 				   "passwords are not read from the config%s (expected password_file or password_env)", "");
@@ -212,7 +304,7 @@ static int config_source(config_parse *cp, const char *sname, const char *name, 
 	} else if (!strcmp(name, "since_param")) {
 		config_set(&src->since_param, value);
 	} else if (!strcmp(name, "token_file")) {
-		config_set(&src->token_file, value);
+		config_path_set(cp, &src->token_file, value);
 	} else if (!strcmp(name, "etag")) {
 		if (!strcmp(value, "on") || !strcmp(value, "yes") || !strcmp(value, "true"))
 			src->no_etag = 0;
@@ -244,9 +336,21 @@ static int config_source(config_parse *cp, const char *sname, const char *name, 
 static int config_handler(void *user, const char *section, const char *name, const char *value)
 {
 	config_parse *cp = user;
+	int first;
 
 	if (cp->failed)
 		return 0;
+	/* libinih joins an indented line to the key before it: a second value */
+	if (cp->continued && cp->n_keys && !strcmp(cp->keys[cp->n_keys - 1].name, name))
+		return config_fail(cp, name, "an indented line continues the value%s (expected key = value "
+				   "at the start of a line)", "");
+	first = config_seen_add(&cp->keys, &cp->n_keys, name, strlen(name), cp->line);
+	if (first) {
+		sbuf_addf(cp->err, "%s:%d: %s: duplicate key (first at line %d)", cp->path, cp->line, name,
+			  first);
+		cp->failed = 1;
+		return 0;
+	}
 	if (!strcmp(section, "avvik"))
 		return config_global(cp, name, value);
 	if (!strncmp(section, "source ", 7) && section[7]) {
@@ -262,18 +366,29 @@ static int config_handler(void *user, const char *section, const char *name, con
 
 int cli_config_load(cli_config *cfg, const char *path, sbuf *err)
 {
-	config_parse cp = { cfg, path, NULL, 0, 0, err, 0 };
+	config_parse cp;
+	char *copy;
 	size_t i;
 	int rc;
 
+	memset(&cp, 0, sizeof cp);
+	cp.cfg = cfg;
+	cp.path = path;
+	cp.err = err;
 	cp.f = fopen(path, "r");
 	if (!cp.f) {
 		sbuf_addf(err, "%s: cannot read config: %s", path, strerror(errno));
 		return -1;
 	}
 	config_set(&cfg->config_path, path);
+	copy = xstrdup(path);
+	cp.dir = realpath(dirname(copy), NULL);
+	free(copy);
 	rc = ini_parse_stream(config_reader, &cp, config_handler, &cp);
 	fclose(cp.f);
+	free(cp.dir);
+	config_seen_clear(&cp.sections, &cp.n_sections);
+	config_seen_clear(&cp.keys, &cp.n_keys);
 	if (cp.failed)
 		return -1;
 	if (rc) {
@@ -384,6 +499,7 @@ void cli_config_clear(cli_config *cfg)
 	free(cfg->db);
 	free(cfg->rules_dir);
 	free(cfg->rules_rev);
+	free(cfg->rules_upstream);
 	free(cfg->key_file);
 	for (i = 0; i < cfg->n_sources; i++) {
 		free(cfg->sources[i].name);

@@ -256,7 +256,7 @@ static void progress_show(const pipeline_counts *c, int final)
 	if (final)
 		fputs("\r\033[K", stderr);
 	else
-		fprintf(stderr, "\r\033[K%s: %ld messages, %ld new, %.0f/s", progress.source,
+		fprintf(stderr, "\r\033[K%s: %ld files, %ld new, %.0f files/s", progress.source,
 			c->files, c->new_deviations, secs > 0 ? (double)c->files / secs : 0.0);
 	fflush(stderr);
 }

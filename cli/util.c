@@ -14,17 +14,19 @@ store *cli_store_open(const cli_config *cfg)
 	store *st = NULL;
 	sbuf err = SBUF_INIT;
 
-	int rc = store_open(&st, cfg->db, 0, &err);
-
-	if (rc) {
-		log_error("%s", err.buf);
+	if (store_open(&st, cfg->db, 0, &err)) {
+		log_error("%s", err.buf);   /* the caller's exit code: cli_store_failed */
 		sbuf_release(&err);
-		if (rc == -2)
-			exit(EXIT_FATAL);   /* a damaged database: nothing can go on */
 		return NULL;
 	}
 	sbuf_release(&err);
 	return st;
+}
+
+int cli_store_failed(const cli_config *cfg)
+{
+	/* no database is a setup step not done yet; one that will not open is fatal */
+	return access(cfg->db, F_OK) == 0 ? EXIT_FATAL : EXIT_USAGE;
 }
 
 char *cli_rules_dir(const cli_config *cfg, store *st)
@@ -59,7 +61,8 @@ int cli_key_load(const char *path, unsigned char *key, size_t *len)
 	n = read(fd, key, *len);
 	close(fd);
 	if (n < 16) {
-		log_error("%s: pseudonym key too short (%zd bytes, expected 32)", path, n);
+		log_error("%s: pseudonym key too short (%zd bytes, expected 32); restore it from a backup "
+			  "(a new key would unlink every pseudonym from the ones made before)", path, n);
 		return -1;
 	}
 	*len = (size_t)n;

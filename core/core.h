@@ -80,6 +80,8 @@ void log_error(const char *fmt, ...) AVVIK_PRINTF(1, 2);
 void log_warn(const char *fmt, ...) AVVIK_PRINTF(1, 2);
 void log_info(const char *fmt, ...) AVVIK_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) AVVIK_PRINTF(1, 2);
+/* A run's start and end: shown unless -q, labelled "notice". */
+void log_notice(const char *fmt, ...) AVVIK_PRINTF(1, 2);
 
 /* ---- UTF-8 ---- */
 int utf8_valid(const char *s, size_t len);

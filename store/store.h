@@ -269,4 +269,10 @@ int store_query_examples(store *st, const char *commit, const period *p, const c
 			 const store_filter *f, const char *category, int limit,
 			 store_example_fn fn, void *ctx);
 
+/* Copies the database to path through SQLite's online backup API, in one
+ * snapshot while other connections may write; the copy is written beside
+ * path (mode 0600), checked (quick_check), synced and renamed into place.
+ * *pages_out: its size in pages.  0 ok; -1 with err. */
+int store_backup(store *st, const char *path, long *pages_out, sbuf *err);
+
 #endif

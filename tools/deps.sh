@@ -1,10 +1,17 @@
 #!/bin/sh
-# Installs the Debian packages avvik's build, tests and demo need, when missing.
-# Quick when everything is there; uses sudo when not run as root.
+# Installs the Debian packages avvik needs, when missing.  Quick when
+# everything is there; uses sudo when not run as root.
+#   tools/deps.sh         what building and running avvik need (make, make demo)
+#   tools/deps.sh --test  that and what the tests need (make check)
+# The test servers (dovecot, nginx) are started by the tests themselves on
+# free ports; their system services are disabled and stopped again here.
 set -e
-PKGS="build-essential pkg-config git perl libxml2-dev libxml2-utils libsqlite3-dev sqlite3
-libgit2-dev libpcre2-dev libyaml-dev libinih-dev libcmocka-dev libssl-dev time
-libgmime-3.0-dev libcurl4-openssl-dev openssl dovecot-imapd nginx-light chromium python3"
+BUILD_PKGS="build-essential pkg-config git libxml2-dev libsqlite3-dev libgit2-dev libpcre2-dev
+libyaml-dev libinih-dev libssl-dev libgmime-3.0-dev libcurl4-openssl-dev"
+TEST_PKGS="perl libxml2-utils sqlite3 libcmocka-dev time openssl dovecot-imapd nginx-light
+chromium python3 mandoc man-db systemd util-linux"
+PKGS=$BUILD_PKGS
+[ "${1-}" = "--test" ] && PKGS="$BUILD_PKGS $TEST_PKGS"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -18,3 +25,11 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >&2
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing >&2
+# Debian enables and starts a daemon it installs; the tests want neither.
+for s in dovecot nginx; do
+	case "$missing " in
+	*" $s"*) if command -v systemctl >/dev/null 2>&1; then
+			$SUDO systemctl disable --now "$s.service" >/dev/null 2>&1 || true
+		fi ;;
+	esac
+done

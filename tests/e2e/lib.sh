@@ -12,7 +12,8 @@ cd "$T_DIR"
 export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@localhost
 export GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@localhost
 export AVVIK_RULES_SEED="$AVVIK_SRC/rules"
-unset AVVIK_CONFIG
+# set but empty: no config file, not even the installed /etc/avvik/avvik.conf
+export AVVIK_CONFIG=
 
 avvik() { "$AVVIK_BIN" "$@"; }
 plan() { echo "1..$1"; }

@@ -27,5 +27,5 @@ ok "AppRec and non-dialog MsgHead are skipped, not stored as deviations ($skippe
 like "skipped messages say why" ingest.out 'skipped'
 is "quarantine keeps the bytes for a retry" "$(sql d.db 'select count(*) from quarantine where body is null')" 0
 exits "a second ingest adds nothing and quarantines nothing new" 0 avvik --db d.db ingest --path in
-exits "ingest of a missing path fails that source: exit 1" 1 avvik --db d.db ingest --path does-not-exist
+exits "ingest --path of a missing path is a usage error: exit 2 (a configured source whose path is gone fails alone: exit 1)" 2 avvik --db d.db ingest --path does-not-exist
 done_testing

@@ -27,9 +27,9 @@ is "but commits nothing" "$(sql dry.db 'select (select count(*) from deviation) 
 # progress: on a terminal only, and not with -q
 avvik --db tty.db init --rules-dir r4 >/dev/null
 avvik --db tty.db ingest --path corpus >notty.out 2>notty.err
-unlike "no progress line when stderr is a file" notty.err 'messages, [0-9]+ new'
+unlike "no progress line when stderr is a file" notty.err '[0-9]+ files, [0-9]+ new, [0-9]+ files/s'
 script -qec "$AVVIK_BIN --db tty2.db init --rules-dir r5 >/dev/null; $AVVIK_BIN --db tty2.db ingest --path corpus >/dev/null" /dev/null >tty.log 2>&1
-like "a progress line on a terminal" tty.log 'path: [0-9]+ messages, [0-9]+ new, [0-9]+/s'
+like "a progress line on a terminal, counting files" tty.log 'path: [0-9]+ files, [0-9]+ new, [0-9]+ files/s'
 script -qec "$AVVIK_BIN --db tty3.db init --rules-dir r6 >/dev/null; $AVVIK_BIN -q --db tty3.db ingest --path corpus >/dev/null" /dev/null >q.log 2>&1
-unlike "none with -q" q.log 'messages, [0-9]+ new'
+unlike "none with -q" q.log '[0-9]+ files, [0-9]+ new, [0-9]+ files/s'
 done_testing
