@@ -91,6 +91,11 @@ typedef struct {
 	char *tmp;
 } cli_output;
 int cli_output_open(cli_output *o, const char *path);
+/* Appends " (did you mean X, Y or Z?)" with up to three of names[0..n-1]
+ * closest to what was typed (folded: case, accents and æøå do not count;
+ * a name containing it or contained in it counts as close); nothing when
+ * none is close. */
+void cli_suggest(const char *typed, const char *const *names, size_t n, sbuf *out);
 int cli_output_close(cli_output *o, int ok);
 
 /* ---- pipeline.c: the wiring ---- */

@@ -135,17 +135,67 @@ typedef struct {
 	int csv_nb, top;
 } report_args;
 
-/* Fills o's filter from the arguments, checked against the rules.  0 ok;
- * -1 after saying what is wrong (a usage error). */
-static int report_filter_setup(const report_args *a, report_rules *rr, report_opts *o,
+static int count_rows(void *ctx, const char *key, long count)
+{
+	(void)key;
+	*(long *)ctx += count;
+	return 0;
+}
+
+/* The category code a --category names: its code or its label (bokmål or
+ * English), compared folded; NULL when none. */
+static const char *category_lookup(report_rules *rr, const char *typed)
+{
+	sbuf t = SBUF_INIT, k = SBUF_INIT;
+	const char *hit = NULL;
+
+	utf8_fold(&t, typed);
+	for (size_t i = 0; !hit && i < classify_category_count(rr->rules); i++) {
+		const char *code = classify_category_code(rr->rules, i);
+		const char *names[3] = { code, classify_category_label(rr->rules, code),
+					 classify_category_label_en(rr->rules, code) };
+		for (int j = 0; j < 3 && !hit; j++) {
+			if (!names[j])
+				continue;
+			sbuf_reset(&k);
+			utf8_fold(&k, names[j]);
+			if (!strcmp(k.buf, t.buf))
+				hit = code;
+		}
+	}
+	sbuf_release(&t);
+	sbuf_release(&k);
+	return hit;
+}
+
+/* Fills o's filter from the arguments, checked against the rules and the
+ * data.  0 ok; -1 after saying what is wrong and what was perhaps meant (a
+ * usage error): a report on a name nobody reports under would be a report
+ * of nothing that looks like one. */
+static int report_filter_setup(const report_args *a, report_rules *rr, store *st, report_opts *o,
 			       sbuf *cats, direction *dir, classify_org *org)
 {
+	sbuf msg = SBUF_INIT;
+
 	if (a->category) {
-		if (!classify_category_label(rr->rules, a->category)) {
-			log_error("report: unknown category '%s' (see categories.yaml)", a->category);
+		const char *code = category_lookup(rr, a->category);
+
+		if (!code) {
+			size_t n = classify_category_count(rr->rules);
+			const char **names = xmalloc((2 * n + 1) * sizeof *names);
+
+			for (size_t i = 0; i < n; i++) {
+				names[2 * i] = classify_category_code(rr->rules, i);
+				names[2 * i + 1] = classify_category_label(rr->rules, names[2 * i]);
+			}
+			cli_suggest(a->category, names, 2 * n, &msg);
+			log_error("report: unknown category '%s'%s; a code or a label of categories.yaml",
+				  a->category, msg.buf);
+			free(names);
+			sbuf_release(&msg);
 			return -1;
 		}
-		o->filter.categories = a->category;
+		o->filter.categories = code;
 	}
 	if (a->fsu) {
 		for (size_t i = 0; i < classify_category_count(rr->rules); i++) {
@@ -166,7 +216,29 @@ static int report_filter_setup(const report_args *a, report_rules *rr, report_op
 	}
 	if (a->direction) {
 		if (direction_parse(a->direction, dir)) {
-			log_error("report: unknown direction '%s' (e.g. kommune-unn, unn-fastlege)", a->direction);
+			/* suggested as typed on a keyboard: kommune-unn */
+			sbuf ascii[DIR__COUNT];
+			const char *names[DIR__COUNT];
+
+			for (int i = 0; i < DIR__COUNT; i++) {
+				const char *n = direction_name((direction)i), *arrow = strstr(n, "→");
+
+				sbuf_init(&ascii[i], 0);
+				if (arrow) {
+					sbuf_add(&ascii[i], n, (size_t)(arrow - n));
+					sbuf_addch(&ascii[i], '-');
+					sbuf_adds(&ascii[i], arrow + strlen("→"));
+				} else {
+					sbuf_adds(&ascii[i], n);
+				}
+				names[i] = ascii[i].buf;
+			}
+			cli_suggest(a->direction, names, DIR__COUNT, &msg);
+			log_error("report: unknown direction '%s'%s; e.g. kommune-unn, unn-fastlege", a->direction,
+				  msg.buf);
+			for (int i = 0; i < DIR__COUNT; i++)
+				sbuf_release(&ascii[i]);
+			sbuf_release(&msg);
 			return -1;
 		}
 		o->filter.direction = direction_name(*dir);
@@ -180,9 +252,43 @@ static int report_filter_setup(const report_args *a, report_rules *rr, report_op
 			o->filter.org = org->id;
 			o->filter_label = org->name ? org->name : a->org;
 		} else {
+			store_filter f = { 0 };
+			long n = 0;
+
+			/* a name as written in the messages, if anyone wrote it */
+			f.org_name = a->org;
+			if (store_query_count(st, o->commit, NULL, "", &f, STORE_Q_NONE, count_rows, &n)) {
+				log_error("report: database: %s", store_errmsg(st));
+				return -1;
+			}
+			if (!n) {
+				size_t k = classify_org_count(rr->rules);
+				const char **names = xmalloc((k + 1) * sizeof *names);
+
+				for (size_t i = 0; i < k; i++)
+					names[i] = classify_org_name(rr->rules, i);
+				cli_suggest(a->org, names, k, &msg);
+				log_error("report: unknown organisation '%s'%s: not in orgs.yaml, and no deviation names it",
+					  a->org, msg.buf);
+				free(names);
+				sbuf_release(&msg);
+				return -1;
+			}
 			o->filter.org_name = a->org;   /* as written in the messages */
 			o->filter_label = a->org;
 		}
+	}
+	return 0;
+}
+
+/* Two periods that share a month would count those deviations twice and
+ * test a period against part of itself. */
+static int periods_overlap(const char *what, const period *a, const period *b)
+{
+	if (strcmp(a->start, b->end) < 0 && strcmp(b->start, a->end) < 0) {
+		log_error("%s: the periods %s and %s overlap; compare periods that do not share a month",
+			  what, a->label, b->label);
+		return 1;
 	}
 	return 0;
 }
@@ -210,9 +316,14 @@ static int period_before(const period *p, period *out)
 		sbuf_addf(&spec, "%04d-%02d..%04d-%02d", y, m, ey, em);
 	}
 	rc = period_parse(spec.buf, out, &err);
-	/* a whole year or quarter keeps its short label */
+	/* a whole year, quarter or month is named as one: "2024-Q3", not
+	 * "2024-07..2024-09" */
 	if (!rc && p->months == 12 && !strcmp(p->start + 4, "-01-01"))
 		snprintf(out->label, sizeof out->label, "%04d", y);
+	else if (!rc && p->months == 3 && (m - 1) % 3 == 0)
+		snprintf(out->label, sizeof out->label, "%04d-Q%d", y, (m - 1) / 3 + 1);
+	else if (!rc && p->months == 1)
+		snprintf(out->label, sizeof out->label, "%04d-%02d", y, m);
 	sbuf_release(&spec);
 	sbuf_release(&err);
 	return rc;
@@ -311,6 +422,8 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 	if (!strcmp(sub, "compare") && nargs == 3) {
 		if (parse_period_arg(argv[optind + 1], &pa) || parse_period_arg(argv[optind + 2], &pb))
 			return EXIT_USAGE;
+		if (periods_overlap("report compare", &pa, &pb))
+			return EXIT_USAGE;
 	} else if (!strcmp(sub, "trend") && nargs == 1) {
 		if (!a.from != !a.to) {
 			log_error("report trend: give both --from and --to, or neither (all data)");
@@ -343,6 +456,8 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 			log_error("report summary: --fsu and --org exclude each other");
 			return EXIT_USAGE;
 		}
+		if (periods_overlap("report summary", &pa, &pb))
+			return EXIT_USAGE;
 	} else {
 		cli_usage(stderr, "report");
 		return EXIT_USAGE;
@@ -363,7 +478,7 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 	o.top = a.top;
 	/* colour only for a person at a terminal, never into a file or pipe */
 	o.color = a.fmt == REPORT_TEXT && !a.outpath && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-	if (report_filter_setup(&a, &rr, &o, &cats, &dir, &org)) {
+	if (report_filter_setup(&a, &rr, st, &o, &cats, &dir, &org)) {
 		rc = EXIT_USAGE;
 	} else if (cli_output_open(&out, a.outpath) == 0) {
 		int ok;

@@ -194,6 +194,8 @@ typedef struct {
 	 * page.  NULL = "svg-" + a hash of the chart kind, title and size. */
 	const char *id;
 	int show_title;         /* also draw the title as visible text */
+	int en;                 /* legends, month names and text alternatives in English */
+	int plain;              /* legends without method names (Laney U′): for lay readers */
 } svg_opts;
 
 typedef struct {

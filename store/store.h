@@ -203,6 +203,7 @@ typedef enum {
 	STORE_Q_QUARTER_PAIR,    /* "2024-Q1	tromso	unn-tromso": reporter and
 				    concerned org id, else "?" + the name as written */
 	STORE_Q_MONTH_CATEGORY,  /* "2024-03	epikrise" */
+	STORE_Q_SOURCE_MONTH,    /* "docmap	2024-03": which months each source covers */
 	STORE_Q__COUNT
 } store_qgroup;
 /* Like store_count, with a filter and more groupings; keys in key order. */

@@ -205,6 +205,31 @@ static void test_html_escapes(void **state)
 	sbuf_release(&out);
 }
 
+/* "p < 0,0001", never "p = < 0,0001"; NaN as a dash. */
+static void test_pvalue_spelling(void **state)
+{
+	report_opts o = { 0 };
+	sbuf b = SBUF_INIT;
+
+	(void)state;
+	report_p(&o, &b, 0.0097);
+	assert_string_equal(b.buf, "p = 0,0097");
+	sbuf_reset(&b);
+	report_p(&o, &b, 3e-9);
+	assert_string_equal(b.buf, "p < 0,0001");
+	sbuf_reset(&b);
+	report_p(&o, &b, 0.00042);
+	assert_string_equal(b.buf, "p = 0,00042");
+	sbuf_reset(&b);
+	o.lang = REPORT_LANG_EN;
+	report_p(&o, &b, 1e-5);
+	assert_string_equal(b.buf, "p < 0.0001");
+	sbuf_reset(&b);
+	report_p(&o, &b, NAN);
+	assert_string_equal(b.buf, "p = –");
+	sbuf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_recurring),
 		cmocka_unit_test(test_excerpt),
 		cmocka_unit_test(test_html_escapes),
+		cmocka_unit_test(test_pvalue_spelling),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
