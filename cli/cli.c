@@ -36,7 +36,7 @@ static const cli_command commands[] = {
 	{ "report", cmd_report,
 	  "report compare A B | trend [--from P --to P] [--by month|quarter] [--category C]\n"
 	  "         [--direction D] [--org O] | summary --period P [--vs Q] [--fsu NAME | --org O]\n"
-	  "         [--top N]  [--format text|md|csv|json|html] [--lang nb|en] [--locale nb] [-o FILE]",
+	  "         [--top N]  [--format text|md|csv|json|html|xlsx] [--lang nb|en] [--locale nb|C] [-o FILE]",
 	  "compare A B: counts in two periods (2024, 2024-Q3, 2024-07, 2024-01..2024-06),\n"
 	  "  the rate ratio with the exact conditional Poisson test and its 95 % interval,\n"
 	  "  the same per direction and category, the municipal/GP share against UNN with\n"
@@ -48,8 +48,8 @@ static const cli_command commands[] = {
 	  "  recurring failures (top N in 3 consecutive quarters), rising categories,\n"
 	  "  example excerpts, data counts and the rules commit.\n"
 	  "--format html writes one self-contained page with inline SVG charts, for A4;\n"
-	  "--locale nb makes csv for Norwegian spreadsheets (';', decimal comma, BOM).\n" },
-	{ "export", cmd_export, "export [--format jsonl|csv] [--period P] [-o FILE]",
+	  "csv is for Norwegian spreadsheets (';', decimal comma, UTF-8 BOM); --locale C gives ',' and '.'.\n" },
+	{ "export", cmd_export, "export [--format jsonl|csv|xlsx] [--locale nb|C] [--period P] [-o FILE]",
 	  "One record per deviation with its current classification.  Free text is the\n"
 	  "scrubbed text: no fødselsnummer, no patient names from structured fields.\n" },
 	{ "rules", cmd_rules, "rules check|test|list|log|diff|eval [--rev REV | --worktree | --dir DIR]",

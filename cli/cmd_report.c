@@ -115,6 +115,21 @@ static void report_rules_clear(report_rules *rr)
 	free(rr->org_names);
 }
 
+/* --locale: nb (the default: ';', decimal comma, UTF-8 BOM, as Norwegian
+ * spreadsheets read CSV) or C (',' and '.'). */
+static int parse_locale(const char *what, const char *s, int *csv_c)
+{
+	if (!strcmp(s, "nb") || !strcmp(s, "no") || !strncmp(s, "nb_NO", 5))
+		*csv_c = 0;
+	else if (!strcmp(s, "C") || !strcmp(s, "POSIX") || !strcmp(s, "en"))
+		*csv_c = 1;
+	else {
+		log_error("%s: --locale %s: expected nb or C", what, s);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_period_arg(const char *s, period *p)
 {
 	sbuf err = SBUF_INIT;
@@ -132,7 +147,7 @@ typedef struct {
 	const char *outpath, *from, *to, *period, *vs, *category, *direction, *org, *fsu;
 	report_by by;
 	report_lang lang;
-	int csv_nb, top;
+	int csv_c, top;
 } report_args;
 
 static int count_rows(void *ctx, const char *key, long count)
@@ -364,7 +379,7 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 		switch (c) {
 		case 'f':
 			if (report_format_parse(optarg, &a.fmt)) {
-				log_error("report: unknown format '%s' (expected text, md, csv, json or html)", optarg);
+				log_error("report: unknown format '%s' (expected text, md, csv, json, html or xlsx)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -380,14 +395,8 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 			}
 			break;
 		case 'l':
-			if (!strcmp(optarg, "nb") || !strcmp(optarg, "no") || !strncmp(optarg, "nb_NO", 5))
-				a.csv_nb = 1;
-			else if (!strcmp(optarg, "C") || !strcmp(optarg, "en"))
-				a.csv_nb = 0;
-			else {
-				log_error("report: --locale %s: expected nb or C", optarg);
+			if (parse_locale("report", optarg, &a.csv_c))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'F': a.from = optarg; break;
 		case 'T': a.to = optarg; break;
@@ -474,7 +483,7 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 	}
 	o.format = a.fmt;
 	o.lang = a.lang;
-	o.csv_nb = a.csv_nb;
+	o.csv_c = a.csv_c;
 	o.top = a.top;
 	/* colour only for a person at a terminal, never into a file or pipe */
 	o.color = a.fmt == REPORT_TEXT && !a.outpath && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
@@ -508,9 +517,11 @@ int cmd_export(cli_config *cfg, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "period", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "locale", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	export_format fmt = EXPORT_JSONL;
+	int csv_c = 0;
 	const char *outpath = NULL;
 	period p, *pp = NULL;
 	report_rules rr;
@@ -527,10 +538,16 @@ int cmd_export(cli_config *cfg, int argc, char **argv)
 				fmt = EXPORT_JSONL;
 			else if (!strcmp(optarg, "csv"))
 				fmt = EXPORT_CSV;
+			else if (!strcmp(optarg, "xlsx"))
+				fmt = EXPORT_XLSX;
 			else {
-				log_error("export: unknown format '%s' (expected jsonl or csv)", optarg);
+				log_error("export: unknown format '%s' (expected jsonl, csv or xlsx)", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'l':
+			if (parse_locale("export", optarg, &csv_c))
+				return EXIT_USAGE;
 			break;
 		case 'p':
 			if (parse_period_arg(optarg, &p))
@@ -551,6 +568,7 @@ int cmd_export(cli_config *cfg, int argc, char **argv)
 		store_close(st);
 		return EXIT_USAGE;
 	}
+	o.csv_c = csv_c;
 	if (cli_output_open(&out, outpath) == 0) {
 		int ok = report_export(st, &o, pp, fmt, out.f, &err) == 0;
 		if (!ok)

@@ -67,6 +67,11 @@ void sbuf_squeeze_space(sbuf *sb);
 void sbuf_add_json_str(sbuf *sb, const char *s);
 /* One CSV field (RFC 4180): quoted when it holds sep, quote, CR or LF. */
 void sbuf_add_csv_field(sbuf *sb, const char *s, char sep);
+/* One CSV text cell for a spreadsheet: a text starting with = + - @, TAB
+ * or CR (a formula to Excel and LibreOffice: OWASP's CSV injection) gets a
+ * leading ', then it is written as a field.  Every CSV writer's text goes
+ * through here; only numbers the program formatted itself do not. */
+void sbuf_add_csv_text(sbuf *sb, const char *s, char sep);
 /* Reads a whole file; 0 on success, -1 with errno set.  max_len 0 = no limit;
  * a larger file fails with errno = EFBIG. */
 int sbuf_read_file(sbuf *sb, const char *path, size_t max_len);

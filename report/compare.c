@@ -12,7 +12,7 @@ int report_format_parse(const char *s, report_format *out)
 {
 	static const struct { const char *name; report_format f; } names[] = {
 		{ "text", REPORT_TEXT }, { "json", REPORT_JSON }, { "md", REPORT_MD },
-		{ "csv", REPORT_CSV }, { "html", REPORT_HTML },
+		{ "csv", REPORT_CSV }, { "html", REPORT_HTML }, { "xlsx", REPORT_XLSX },
 	};
 	size_t i;
 
@@ -496,13 +496,14 @@ static void doc_table(rdoc *d, const char *id, const char *caption, const char *
 	}
 }
 
-static void render_doc(sbuf *out, const report_opts *o, const period *a, const period *b, long na,
+static int render_doc(sbuf *out, sbuf *err, const report_opts *o, const period *a, const period *b, long na,
 		       long nb, const stats_poisson *ps, int have_test, const compare_table *dir,
 		       const compare_table *cat, const store_totals *tot, const compare_extra *x)
 {
 	rdoc d;
 	sbuf t = SBUF_INIT;
 	rd_block *tb;
+	int rc;
 
 	sbuf_addf(&t, RL(o, "Samhandlingsavvik %s mot %s", "Collaboration deviations %s against %s"), a->label,
 		  b->label);
@@ -573,9 +574,10 @@ static void render_doc(sbuf *out, const report_opts *o, const period *a, const p
 			 "corrections). Rules commit %s."),
 		  tot->deviations, tot->received, tot->duplicates, tot->quarantined, tot->overrides, o->commit);
 	rdoc_text(&d, RD_NOTE, t.buf);
-	rdoc_render(&d, out);
+	rc = rdoc_render(&d, out, err);
 	rdoc_clear(&d);
 	sbuf_release(&t);
+	return rc;
 }
 
 static int count_total(void *ctx, const char *key, long count)
@@ -655,7 +657,8 @@ int report_compare(store *st, const report_opts *o, const period *a, const perio
 	else if (o->format == REPORT_TEXT)
 		render_text(&text, o, a, b, na, nb, &ps, have_test, &dir, &cat, &rep, &tot, &x);
 	else
-		render_doc(&text, o, a, b, na, nb, &ps, have_test, &dir, &cat, &tot, &x);
+		if (render_doc(&text, err, o, a, b, na, nb, &ps, have_test, &dir, &cat, &tot, &x))
+			goto out;
 	if (fwrite(text.buf, 1, text.len, out) != text.len) {
 		sbuf_addf(err, "write failed");
 		goto out;

@@ -311,7 +311,7 @@ static void cell_str(const rdoc *d, const rd_cell *c, sbuf *out, int csv)
 		return;
 	}
 	if (csv) {
-		num_plain(out, c->v, c->decimals, o->csv_nb, 0);
+		num_plain(out, c->v, c->decimals, !o->csv_c, 0);
 		return;
 	}
 	if (c->pval) {
@@ -582,11 +582,11 @@ static void render_md(const rdoc *d, sbuf *out)
  * headings and prose are left out (a spreadsheet wants the numbers). */
 static void render_csv(const rdoc *d, sbuf *out)
 {
-	char sep = d->o->csv_nb ? ';' : ',';
+	char sep = !d->o->csv_c ? ';' : ',';
 	sbuf cell = SBUF_INIT;
 	int first = 1;
 
-	if (d->o->csv_nb)
+	if (!d->o->csv_c)
 		sbuf_adds(out, "\xEF\xBB\xBF");   /* Excel reads UTF-8 only with a BOM */
 	for (size_t i = 0; i < d->n; i++) {
 		const rd_block *b = &d->b[i];
@@ -596,9 +596,9 @@ static void render_csv(const rdoc *d, sbuf *out)
 		if (!first)
 			sbuf_adds(out, "\r\n");
 		first = 0;
-		sbuf_add_csv_field(out, b->id, sep);
+		sbuf_add_csv_text(out, b->id, sep);
 		sbuf_addch(out, sep);
-		sbuf_add_csv_field(out, b->text ? b->text : "", sep);
+		sbuf_add_csv_text(out, b->text ? b->text : "", sep);
 		sbuf_adds(out, "\r\n");
 		for (size_t r = 0; r <= b->nrow; r++) {
 			for (size_t c = 0; c < b->ncol; c++) {
@@ -609,17 +609,10 @@ static void render_csv(const rdoc *d, sbuf *out)
 					cell_str(d, &b->cells[(r - 1) * b->ncol + c], &cell, 1);
 				else
 					sbuf_adds(&cell, b->head[c]);
-				/* a text starting like a formula stays text in a spreadsheet */
-				if ((!r || !b->cells[(r - 1) * b->ncol + c].is_num) && strchr("=+-@", cell.buf[0]) &&
-				    cell.buf[0]) {
-					sbuf t = SBUF_INIT;
-					sbuf_addch(&t, '\'');
-					sbuf_add(&t, cell.buf, cell.len);
-					sbuf_reset(&cell);
-					sbuf_add(&cell, t.buf, t.len);
-					sbuf_release(&t);
-				}
-				sbuf_add_csv_field(out, cell.buf, sep);
+				if (r && b->cells[(r - 1) * b->ncol + c].is_num)
+					sbuf_add_csv_field(out, cell.buf, sep);
+				else
+					sbuf_add_csv_text(out, cell.buf, sep);
 			}
 			sbuf_adds(out, "\r\n");
 		}
@@ -789,12 +782,14 @@ static void render_html(const rdoc *d, sbuf *out)
 	sbuf_adds(out, "</main>\n</body>\n</html>\n");
 }
 
-void rdoc_render(const rdoc *d, sbuf *out)
+int rdoc_render(const rdoc *d, sbuf *out, sbuf *err)
 {
 	switch (d->o->format) {
+	case REPORT_XLSX: return rdoc_render_xlsx(d, out, err);
 	case REPORT_MD: render_md(d, out); break;
 	case REPORT_CSV: render_csv(d, out); break;
 	case REPORT_HTML: render_html(d, out); break;
 	default: render_text(d, out); break;
 	}
+	return 0;
 }

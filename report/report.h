@@ -53,7 +53,7 @@ double stats_median(const double *v, size_t n);
 void stats_anhoj_limits(size_t n, int *longest_run_max, int *min_crossings);
 
 /* ---- reports ---- */
-typedef enum { REPORT_TEXT, REPORT_JSON, REPORT_MD, REPORT_CSV, REPORT_HTML } report_format;
+typedef enum { REPORT_TEXT, REPORT_JSON, REPORT_MD, REPORT_CSV, REPORT_HTML, REPORT_XLSX } report_format;
 int report_format_parse(const char *s, report_format *out);
 
 /* What every report needs to know beyond the data: which rules commit's
@@ -70,7 +70,8 @@ typedef struct {
 	report_format format;
 	/* --- added for trend and summary; zero means the default --- */
 	report_lang lang;           /* labels: bokmål (default) or English */
-	int csv_nb;                 /* csv for Norwegian spreadsheets: ';', decimal comma, BOM */
+	int csv_c;                  /* csv in the C convention (',' and '.'); else, by default, for
+				       Norwegian spreadsheets: ';', decimal comma, UTF-8 BOM */
 	int color;                  /* ANSI colour in text (only when stdout is a terminal) */
 	/* English category label (NULL or returning NULL: the bokmål label) */
 	const char *(*category_label_en)(void *ctx, const char *code);
@@ -100,7 +101,7 @@ int report_trend(store *st, const report_opts *o, const period *range, report_by
 int report_summary(store *st, const report_opts *o, const period *p, const period *vs,
 		   FILE *out, sbuf *err);
 
-typedef enum { EXPORT_JSONL, EXPORT_CSV } export_format;
+typedef enum { EXPORT_JSONL, EXPORT_CSV, EXPORT_XLSX } export_format;
 /* One line/row per deviation under o->commit, in p (NULL = all); only
  * scrubbed fields, never a patient's number or name. */
 int report_export(store *st, const report_opts *o, const period *p, export_format fmt,

@@ -61,8 +61,27 @@ void rdoc_cell_pct(rd_block *t, double v, int decimals);
 void rdoc_cell_p(rd_block *t, double p);   /* a p-value */
 void rdoc_cell_strong(rd_block *t);   /* marks the last cell added */
 rd_block *rdoc_figure(rdoc *d, const char *caption, const char *svg);
-/* Renders in o->format (text, md, csv, html). */
-void rdoc_render(const rdoc *d, sbuf *out);
+/* Renders in o->format (text, md, csv, html, xlsx: the workbook's bytes).
+ * 0 ok; -1 (xlsx only) with err filled. */
+int rdoc_render(const rdoc *d, sbuf *out, sbuf *err);
+/* The document as a workbook (xlsx.c): the words on a first sheet, each
+ * table on a sheet of its own. */
+int rdoc_render_xlsx(const rdoc *d, sbuf *out, sbuf *err);
+
+/* The export as a workbook, row by row (xlsx.c). */
+typedef struct report_xlsx_export report_xlsx_export;
+typedef enum { XLSX_TEXT, XLSX_NUMBER, XLSX_DATE, XLSX_BOOL } report_xlsx_kind;
+/* head[ncol] is the header row, widths[ncol] the column widths. */
+int report_xlsx_export_begin(report_xlsx_export **out, const char *const *head, const double *widths,
+			     size_t ncol, sbuf *err);
+/* One cell of the current row: s for text and dates, v for numbers and
+ * booleans (v < 0: no value). */
+void report_xlsx_export_cell(report_xlsx_export *e, size_t col, report_xlsx_kind kind, const char *s,
+			     double v);
+void report_xlsx_export_next_row(report_xlsx_export *e);
+/* Finishes the workbook and hands its bytes to out; frees e. */
+int report_xlsx_export_end(report_xlsx_export *e, sbuf *out, sbuf *err);
+void report_xlsx_export_abort(report_xlsx_export *e);
 
 /* Numbers as the report's language writes them: decimal comma and U+2212
  * minus in bokmål; NaN and infinities as "–". */

@@ -954,8 +954,10 @@ int report_summary(store *st, const report_opts *o, const period *p, const perio
 		sbuf_addf(&title, RL(o, " – oppsummering (mot %s)", " – summary (against %s)"), vs->label);
 		rdoc_init(&doc, o, title.buf);
 		sm_doc(&doc, &d);
-		rdoc_render(&doc, &text);
+		rc = rdoc_render(&doc, &text, err);
 		rdoc_clear(&doc);
+		if (rc)
+			goto out;
 	}
 	rc = report_write(out, &text, err);
 out:

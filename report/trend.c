@@ -344,8 +344,10 @@ int report_trend(store *st, const report_opts *o, const period *range_in, report
 		report_filter_title(o, &title);
 		rdoc_init(&d, o, title.buf);
 		trend_doc(&d, &s, &range);
-		rdoc_render(&d, &text);
+		rc = rdoc_render(&d, &text, err);
 		rdoc_clear(&d);
+		if (rc)
+			goto out;
 	}
 	rc = report_write(out, &text, err);
 out:
