@@ -91,6 +91,15 @@ typedef struct {
 	char *tmp;
 } cli_output;
 int cli_output_open(cli_output *o, const char *path);
+/* Rows printed as aligned columns, widths counted in code points (æøå, →);
+ * the last column is not padded. */
+typedef struct {
+	size_t ncol, nrow;
+	char **cells;   /* [nrow * ncol], owned */
+} cli_table;
+void cli_table_row(cli_table *t, size_t ncol, const char *const *cells);
+void cli_table_print(const cli_table *t, FILE *out);
+void cli_table_clear(cli_table *t);
 /* Appends " (did you mean X, Y or Z?)" with up to three of names[0..n-1]
  * closest to what was typed (folded: case, accents and æøå do not count;
  * a name containing it or contained in it counts as close); nothing when

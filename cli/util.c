@@ -180,3 +180,53 @@ void cli_suggest(const char *typed, const char *const *names, size_t n, sbuf *ou
 	sbuf_release(&t);
 	sbuf_release(&k);
 }
+
+void cli_table_row(cli_table *t, size_t ncol, const char *const *cells)
+{
+	t->ncol = ncol;
+	t->cells = xrealloc(t->cells, (t->nrow + 1) * ncol * sizeof *t->cells);
+	for (size_t c = 0; c < ncol; c++)
+		t->cells[t->nrow * ncol + c] = xstrdup(cells[c] ? cells[c] : "");
+	t->nrow++;
+}
+
+static size_t cli_width(const char *s)
+{
+	const char *p = s, *end = s + strlen(s);
+	size_t n = 0;
+
+	while (p < end) {
+		utf8_next(&p, end);
+		n++;
+	}
+	return n;
+}
+
+void cli_table_print(const cli_table *t, FILE *out)
+{
+	size_t *w = xcalloc(t->ncol + 1, sizeof *w);
+
+	for (size_t r = 0; r < t->nrow; r++)
+		for (size_t c = 0; c < t->ncol; c++)
+			if (cli_width(t->cells[r * t->ncol + c]) > w[c])
+				w[c] = cli_width(t->cells[r * t->ncol + c]);
+	for (size_t r = 0; r < t->nrow; r++) {
+		for (size_t c = 0; c < t->ncol; c++) {
+			const char *s = t->cells[r * t->ncol + c];
+			fputs(s, out);
+			if (c + 1 < t->ncol)
+				for (size_t k = cli_width(s); k < w[c] + 2; k++)
+					fputc(' ', out);
+		}
+		fputc('\n', out);
+	}
+	free(w);
+}
+
+void cli_table_clear(cli_table *t)
+{
+	for (size_t i = 0; i < t->nrow * t->ncol; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	memset(t, 0, sizeof *t);
+}

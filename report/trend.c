@@ -222,7 +222,7 @@ static void trend_doc(rdoc *d, const report_series *s, const period *range)
 	unsigned char *mark = xcalloc(s->n ? s->n : 1, 1);
 	double *v = xmalloc((s->n ? s->n : 1) * sizeof *v);
 	double total = 0;
-	int have_cc = s->cc.n == s->n && s->n;
+	int have_cc = s->cc.n == s->n && s->n, any_signal = 0;
 	rd_block *tb;
 
 	for (size_t i = 0; i < s->n; i++) {
@@ -245,13 +245,17 @@ static void trend_doc(rdoc *d, const report_series *s, const period *range)
 						 : RL(o, "Månedlig seriediagram", "Monthly run chart"));
 	report_filter_title(o, &t);
 	report_series_figure(d, s, "trend", t.buf, 0);
+	/* a Signal column only when some point has one: an empty column reads
+	 * as a fault of the report */
+	for (size_t i = 0; i < s->n && !any_signal; i++)
+		any_signal = mark[i] || (have_cc && s->cc.outside[i]);
 	{
 		const char *head_nb[] = { s->by == REPORT_BY_QUARTER ? "Kvartal" : "Måned", "Antall",
 					  s->u_chart ? "Per måned" : "Median", "Nedre grense", "Øvre grense",
-					  "Signal", NULL };
+					  any_signal ? "Signal" : NULL, NULL };
 		const char *head_en[] = { s->by == REPORT_BY_QUARTER ? "Quarter" : "Month", "Count",
 					  s->u_chart ? "Per month" : "Median", "Lower limit", "Upper limit",
-					  "Signal", NULL };
+					  any_signal ? "Signal" : NULL, NULL };
 		tb = rdoc_table(d, "series", RL(o, "Serien", "The series"),
 				o->lang == REPORT_LANG_EN ? head_en : head_nb);
 	}
@@ -263,6 +267,8 @@ static void trend_doc(rdoc *d, const report_series *s, const period *range)
 		rdoc_cell_num(tb, s->u_chart ? v[i] : s->rc.median, 1);
 		rdoc_cell_num(tb, have_cc ? s->cc.lcl[i] : NAN, 1);
 		rdoc_cell_num(tb, have_cc ? s->cc.ucl[i] : NAN, 1);
+		if (!any_signal)
+			continue;
 		if (have_cc && s->cc.outside[i] > 0)
 			sbuf_adds(&sig, RL(o, "over øvre grense", "above the upper limit"));
 		else if (have_cc && s->cc.outside[i] < 0)

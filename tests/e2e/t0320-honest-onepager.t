@@ -6,7 +6,7 @@
 # suggestions; the compare page has its chart.
 . "$AVVIK_SRC/tests/e2e/lib.sh"
 : "${AVVIK_GEN:?AVVIK_GEN must name the demo generator}"
-plan 50
+plan 57
 
 "$AVVIK_GEN" --out corpus --truth truth.tsv >gen.log
 avvik --db d.db init --rules-dir rules >/dev/null
@@ -96,4 +96,20 @@ exits "summary of a quarter" 0 avvik --db d.db report summary --period 2024-Q4 -
 is "the default --vs of a quarter is the quarter before, named so" "$(json q4.json '$j->{vs}{label}')" 2024-Q3
 exits "compare as html" 0 avvik --db d.db report compare 2023 2024 --format html -o c.html
 is "compare html has its chart" "$(grep -c '<svg ' c.html)" 1
+
+# ---- what a reader notices ----
+exits "trend as text" 0 avvik --db d.db report trend --from 2024-01 --to 2024-12
+unlike "no empty Signal column when nothing signals" last.out 'Signal'
+avvik --db d.db override 5 --category epikrise --reason "gjelder epikrise" --by t >/dev/null
+avvik --db d.db override 7 --direction unn-kommune --reason "retning" --by t >/dev/null
+avvik --db d.db override --list >ov.txt
+is "override --list: the columns align after a direction with an arrow" \
+	"$(perl -CSD -ne 'print index($_, $1), "\n" if /(\d{4}-\d\d-\d\dT)/' ov.txt | sort -u | wc -l)" 1
+avvik --db d.db rules list >rl.txt
+is "rules list: the titles align" \
+	"$(perl -CSD -ne 'print index($_, $1), "\n" if /(rules\/\S+:\d+|where)/' rl.txt | sort -u | wc -l)" 1
+exits "compare with month ranges" 0 avvik --db d.db report compare 2024-01..2024-06 2024-07..2024-12
+is "compare: counts under their month-range headers" \
+	"$(perl -CSD -ne 'if (/2024-01\.\.2024-06 2024-07\.\.2024-12/) { $h = index($_, "2024-07..2024-12") + 16 } elsif (defined $h && /^  alle samhandlingsavvik +\d+ +(\d+)/) { print $h == $+[1] ? "aligned" : "off by " . ($h - $+[1]); exit }' last.out)" aligned
+ok "the demo doses insulin in units" sh -c '! grep -rqE "(insulin|Lantus)[^.]{0,30}[0-9] mg" corpus && grep -rqE "(insulin|Lantus)[^.]{0,30}enheter" corpus'
 done_testing
