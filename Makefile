@@ -1,7 +1,7 @@
 # avvik - GNU Makefile.  `make` builds ./avvik; `make check` runs every test;
 # `make check SANITIZE=1` runs them under ASan+UBSan; `make demo`; `make bench`.
 
-PKGS    := libxml-2.0 sqlite3 libgit2 libpcre2-8 yaml-0.1 inih libcrypto gmime-3.0 libcurl xlsxwriter
+PKGS    := libxml-2.0 sqlite3 libgit2 libpcre2-8 yaml-0.1 inih libcrypto gmime-3.0 libcurl xlsxwriter librsvg-2.0 cairo
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

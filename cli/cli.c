@@ -52,6 +52,14 @@ static const cli_command commands[] = {
 	{ "export", cmd_export, "export [--format jsonl|csv|xlsx] [--locale nb|C] [--period P] [-o FILE]",
 	  "One record per deviation with its current classification.  Free text is the\n"
 	  "scrubbed text: no fødselsnummer, no patient names from structured fields.\n" },
+	{ "deliver", cmd_deliver, "deliver [--as-of DATE] [--dry-run] [NAME...]",
+	  "Sends each [delivery NAME] of the config (or the named ones) whose period is\n"
+	  "over and not yet sent: an e-mail with the report as text and HTML (charts\n"
+	  "inline) and the spreadsheet attached; feedback deliveries send each reporting\n"
+	  "organisation its own report.  A period is sent once; a failure is tried again\n"
+	  "next time (exit 1).  avvik run delivers what is due after classifying.\n"
+	  "--as-of DATE: the day the period rule counts from (default today).\n"
+	  "--dry-run: writes the messages to stdout, sends and records nothing.\n" },
 	{ "rules", cmd_rules, "rules check|test|list|log|diff|eval [--rev REV | --worktree | --dir DIR]",
 	  "The rule maintainer's workflow.  Rules are read from a commit of the rules\n"
 	  "repository (--rev, default rules_rev or HEAD), from its work tree (--worktree),\n"

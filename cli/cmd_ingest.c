@@ -243,7 +243,7 @@ int cmd_classify(cli_config *cfg, int argc, char **argv)
 }
 
 /* One run at a time: an exclusive lock on DB.lock, held until exit. */
-static int run_lock(const char *db)
+int cli_run_lock(const char *db)
 {
 	sbuf p = SBUF_INIT;
 	int fd;
@@ -278,7 +278,7 @@ static int run_lock(const char *db)
  * exit code to end with (the lock is released then). */
 static int writer_open(cli_config *cfg, store **st, int *lock)
 {
-	*lock = run_lock(cfg->db);
+	*lock = cli_run_lock(cfg->db);
 	if (*lock == -1 || *lock == -2)
 		return *lock == -2 ? EXIT_LOCKED : EXIT_FATAL;
 	if (!(*st = cli_store_open(cfg))) {
@@ -331,6 +331,15 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 		crc = classify_now(cfg, st, cfg->rules_rev, 0);
 		if (crc != EXIT_DONE)
 			rc = crc;
+		/* then what is due by e-mail (cmd_deliver.c) */
+		if (rc != EXIT_FATAL && cfg->n_deliveries) {
+			sbuf now = SBUF_INIT;
+			date_now_utc(&now);
+			crc = cli_deliver_due(cfg, st, now.buf);
+			sbuf_release(&now);
+			if (crc > rc)
+				rc = crc;
+		}
 	}
 	free(srcs);
 	store_close(st);

@@ -11,14 +11,15 @@
 
 /* What a report needs from the rules: labels and which categories count.
  * Read from the commit whose classification the report shows. */
-typedef struct {
+struct cli_report_rules {
 	classify_rules *rules;
 	char *commit;
 	sbuf exclude;
 	/* registry display names looked up so far: id, name pairs */
 	char **org_names;
 	size_t n_org_names;
-} report_rules;
+};
+typedef cli_report_rules report_rules;
 
 static const char *report_label(void *ctx, const char *code)
 {
@@ -65,7 +66,7 @@ static const char *report_label_en(void *ctx, const char *code)
 	return rr->rules ? classify_category_label_en(rr->rules, code) : NULL;
 }
 
-static int report_rules_load(cli_config *cfg, store *st, report_rules *rr, report_opts *o)
+int cli_report_rules_load(cli_config *cfg, store *st, report_rules *rr, report_opts *o)
 {
 	char *dir;
 	sbuf err = SBUF_INIT;
@@ -105,7 +106,7 @@ static int report_rules_load(cli_config *cfg, store *st, report_rules *rr, repor
 	return 0;
 }
 
-static void report_rules_clear(report_rules *rr)
+void cli_report_rules_clear(report_rules *rr)
 {
 	classify_rules_free(rr->rules);
 	free(rr->commit);
@@ -213,16 +214,7 @@ static int report_filter_setup(const report_args *a, report_rules *rr, store *st
 		o->filter.categories = code;
 	}
 	if (a->fsu) {
-		for (size_t i = 0; i < classify_category_count(rr->rules); i++) {
-			const char *code = classify_category_code(rr->rules, i);
-			const char *fsu = report_category_fsu(rr, code);
-			if (fsu && !strcasecmp(fsu, a->fsu)) {
-				if (cats->len)
-					sbuf_addch(cats, ',');
-				sbuf_adds(cats, code);
-			}
-		}
-		if (!cats->len) {
+		if (!cli_fsu_categories(rr, a->fsu, cats)) {
 			log_error("report: --fsu %s: no category in categories.yaml names that FSU", a->fsu);
 			return -1;
 		}
@@ -308,8 +300,42 @@ static int periods_overlap(const char *what, const period *a, const period *b)
 	return 0;
 }
 
-/* The period before p of the same number of months. */
-static int period_before(const period *p, period *out)
+const char *cli_fsu_categories(cli_report_rules *rr, const char *fsu, sbuf *cats)
+{
+	for (size_t i = 0; i < classify_category_count(rr->rules); i++) {
+		const char *code = classify_category_code(rr->rules, i);
+		const char *f = report_category_fsu(rr, code);
+		if (f && !strcasecmp(f, fsu)) {
+			if (cats->len)
+				sbuf_addch(cats, ',');
+			sbuf_adds(cats, code);
+		}
+	}
+	return cats->len ? cats->buf : NULL;
+}
+
+int cli_report_rules_open(cli_config *cfg, store *st, cli_report_rules **out, report_opts *o)
+{
+	*out = xcalloc(1, sizeof **out);
+	if (cli_report_rules_load(cfg, st, *out, o)) {
+		cli_report_rules_clear(*out);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void cli_report_rules_free(cli_report_rules *rr)
+{
+	if (!rr)
+		return;
+	cli_report_rules_clear(rr);
+	free(rr);
+}
+
+/* The period before p of the same number of months (cli.h). */
+int cli_period_before(const period *p, period *out)
 {
 	int y, m;
 	sbuf spec = SBUF_INIT, err = SBUF_INIT;
@@ -457,7 +483,7 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 		}
 		if (parse_period_arg(a.period, &pa))
 			return EXIT_USAGE;
-		if (a.vs ? parse_period_arg(a.vs, &pb) : period_before(&pa, &pb)) {
+		if (a.vs ? parse_period_arg(a.vs, &pb) : cli_period_before(&pa, &pb)) {
 			log_error("report summary: no period before %s", a.period);
 			return EXIT_USAGE;
 		}
@@ -477,7 +503,7 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 	}
 	if (!(st = cli_store_open(cfg)))
 		return EXIT_USAGE;
-	if (report_rules_load(cfg, st, &rr, &o)) {
+	if (cli_report_rules_load(cfg, st, &rr, &o)) {
 		store_close(st);
 		return EXIT_USAGE;
 	}
@@ -504,7 +530,7 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 			rc = EXIT_DONE;
 	}
 	classify_org_clear(&org);
-	report_rules_clear(&rr);
+	cli_report_rules_clear(&rr);
 	store_close(st);
 	sbuf_release(&err);
 	sbuf_release(&cats);
@@ -564,7 +590,7 @@ int cmd_export(cli_config *cfg, int argc, char **argv)
 	}
 	if (!(st = cli_store_open(cfg)))
 		return EXIT_USAGE;
-	if (report_rules_load(cfg, st, &rr, &o)) {
+	if (cli_report_rules_load(cfg, st, &rr, &o)) {
 		store_close(st);
 		return EXIT_USAGE;
 	}
@@ -576,7 +602,7 @@ int cmd_export(cli_config *cfg, int argc, char **argv)
 		if (cli_output_close(&out, ok) == 0 && ok)
 			rc = EXIT_DONE;
 	}
-	report_rules_clear(&rr);
+	cli_report_rules_clear(&rr);
 	store_close(st);
 	sbuf_release(&err);
 	return rc;

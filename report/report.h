@@ -101,11 +101,36 @@ int report_trend(store *st, const report_opts *o, const period *range, report_by
 int report_summary(store *st, const report_opts *o, const period *p, const period *vs,
 		   FILE *out, sbuf *err);
 
+/* report feedback: to one reporting organisation (org_id and its units):
+ * what it reported in p, how each was classified, which of its categories
+ * recur over the year up to p's end.  Its own reports only, and of those
+ * the subject, never a free text.  Formats text, md, html, xlsx. */
+int report_feedback(store *st, const report_opts *o, const char *org_id, const period *p, FILE *out,
+		    sbuf *err);
+
 typedef enum { EXPORT_JSONL, EXPORT_CSV, EXPORT_XLSX } export_format;
 /* One line/row per deviation under o->commit, in p (NULL = all); only
  * scrubbed fields, never a patient's number or name. */
 int report_export(store *st, const report_opts *o, const period *p, export_format fmt,
 		  FILE *out, sbuf *err);
+
+/* ---- a report as an e-mail (report/mail.c, GMime; charts drawn by librsvg) ---- */
+typedef struct {
+	const char *from, *from_name;     /* from_name may be NULL */
+	const char *const *to;            /* "a@b" or "Name <a@b>" */
+	size_t n_to;
+	const char *subject;
+	const char *text;                 /* the plain-text part */
+	const char *html;                 /* the HTML part; its inline <svg> charts are sent as
+					     PNG images referenced by cid: */
+	const void *attachment;           /* e.g. the xlsx; NULL for none */
+	size_t attachment_len;
+	const char *attachment_name, *attachment_type;
+	const char *domain;               /* of the Message-ID */
+} report_mail;
+/* Builds the RFC 5322 message into out; *message_id (caller frees) gets
+ * its Message-ID.  0 ok; -1 with err. */
+int report_mail_build(const report_mail *m, sbuf *out, char **message_id, sbuf *err);
 
 /* ---- run charts and charts ---- */
 

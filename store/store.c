@@ -175,6 +175,14 @@ static const char *const migrations[] = {
 	"  path TEXT PRIMARY KEY, parent TEXT, dev INTEGER NOT NULL, inode INTEGER NOT NULL,"
 	"  mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, checked_at TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX source_dir_parent ON source_dir(parent);",
+	/* 4: deliveries by e-mail (delivery.c): one row per delivery, period and
+	 * recipient group, so a period is sent once and a failure is retried */
+	"CREATE TABLE delivery ("
+	"  name TEXT NOT NULL, period_start TEXT NOT NULL, period_end TEXT NOT NULL,"
+	"  target TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),"
+	"  attempts INTEGER NOT NULL, last_error TEXT, message_id TEXT, recipients TEXT,"
+	"  first_try_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+	"  PRIMARY KEY (name, period_start, period_end, target)) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
