@@ -182,7 +182,7 @@ static void test_html_escapes(void **state)
 	t = rdoc_table(&d, "t", "c", head);
 	rdoc_cell_text(t, "<b>");
 	rdoc_cell_num(t, 1.5, 1);
-	rdoc_render(&d, &out);
+	assert_int_equal(rdoc_render(&d, &out, NULL), 0);
 	assert_null(strstr(out.buf, "<script"));
 	assert_null(strstr(out.buf, "<b>"));
 	assert_non_null(strstr(out.buf, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; mer"));
@@ -190,15 +190,14 @@ static void test_html_escapes(void **state)
 	assert_non_null(strstr(out.buf, "@page"));
 	rdoc_clear(&d);
 
-	/* csv for Norwegian spreadsheets: BOM, ';', decimal comma, no formulas */
+	/* csv for Norwegian spreadsheets by default: BOM, ';', decimal comma, no formulas */
 	sbuf_reset(&out);
 	o.format = REPORT_CSV;
-	o.csv_nb = 1;
 	rdoc_init(&d, &o, "x");
 	t = rdoc_table(&d, "t", "c", head);
 	rdoc_cell_text(t, "=SUM(A1)");
 	rdoc_cell_num(t, -2.25, 2);
-	rdoc_render(&d, &out);
+	assert_int_equal(rdoc_render(&d, &out, NULL), 0);
 	assert_memory_equal(out.buf, "\xEF\xBB\xBF", 3);
 	assert_non_null(strstr(out.buf, "a;b\r\n'=SUM(A1);-2,25\r\n"));
 	rdoc_clear(&d);
