@@ -1398,22 +1398,9 @@ int classify_rules_ties(const classify_rules *r, sbuf *err)
 	return ties;
 }
 
-/* Display width in code points, for columns that hold æøå and →. */
-static size_t list_width(const char *s)
-{
-	const char *p = s, *end = s + strlen(s);
-	size_t n = 0;
-
-	while (p < end) {
-		utf8_next(&p, end);
-		n++;
-	}
-	return n;
-}
-
 static void list_cell(FILE *out, const char *s, size_t width, int right)
 {
-	size_t w = list_width(s);
+	size_t w = utf8_width(s);
 
 	if (right)
 		for (; w < width; w++)
@@ -1446,8 +1433,8 @@ void classify_rules_list(const classify_rules *r, FILE *out, int verbose)
 			sbuf_addch(&row[3], '-');
 		sbuf_addf(&row[4], "%s:%d", rule->file, rule->line);
 		for (c = 0; c < 5; c++)
-			if (list_width(row[c].buf) > w[c])
-				w[c] = list_width(row[c].buf);
+			if (utf8_width(row[c].buf) > w[c])
+				w[c] = utf8_width(row[c].buf);
 	}
 	for (c = 0; c < 5; c++)
 		list_cell(out, head[c], w[c], c == 1);

@@ -190,32 +190,20 @@ void cli_table_row(cli_table *t, size_t ncol, const char *const *cells)
 	t->nrow++;
 }
 
-static size_t cli_width(const char *s)
-{
-	const char *p = s, *end = s + strlen(s);
-	size_t n = 0;
-
-	while (p < end) {
-		utf8_next(&p, end);
-		n++;
-	}
-	return n;
-}
-
 void cli_table_print(const cli_table *t, FILE *out)
 {
 	size_t *w = xcalloc(t->ncol + 1, sizeof *w);
 
 	for (size_t r = 0; r < t->nrow; r++)
 		for (size_t c = 0; c < t->ncol; c++)
-			if (cli_width(t->cells[r * t->ncol + c]) > w[c])
-				w[c] = cli_width(t->cells[r * t->ncol + c]);
+			if (utf8_width(t->cells[r * t->ncol + c]) > w[c])
+				w[c] = utf8_width(t->cells[r * t->ncol + c]);
 	for (size_t r = 0; r < t->nrow; r++) {
 		for (size_t c = 0; c < t->ncol; c++) {
 			const char *s = t->cells[r * t->ncol + c];
 			fputs(s, out);
 			if (c + 1 < t->ncol)
-				for (size_t k = cli_width(s); k < w[c] + 2; k++)
+				for (size_t k = utf8_width(s); k < w[c] + 2; k++)
 					fputc(' ', out);
 		}
 		fputc('\n', out);

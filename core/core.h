@@ -92,6 +92,8 @@ int utf8_valid(const char *s, size_t len);
  * and advance by one. */
 uint32_t utf8_next(const char **p, const char *end);
 void utf8_encode(sbuf *out, uint32_t cp);
+/* Code points in s: the display width of a table cell with æøå or →. */
+size_t utf8_width(const char *s);
 /* Copies s to out, replacing invalid sequences and C0 controls other than
  * TAB/LF/CR with U+FFFD resp. a space. */
 void utf8_sanitize(sbuf *out, const char *s, size_t len);

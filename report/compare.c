@@ -112,14 +112,7 @@ static const char *label_of(const report_opts *o, const char *code)
 /* Display width of s in code points. */
 static size_t text_width(const char *s)
 {
-	const char *p = s, *end = s + strlen(s);
-	size_t n = 0;
-
-	while (p < end) {
-		utf8_next(&p, end);
-		n++;
-	}
-	return n;
+	return utf8_width(s);
 }
 
 /* The label column: wide enough for the longest label of any table. */

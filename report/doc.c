@@ -235,14 +235,7 @@ const char *report_org_label(const report_opts *o, const char *id)
 
 size_t report_text_width(const char *s)
 {
-	const char *p = s, *end = s + strlen(s);
-	size_t n = 0;
-
-	while (p < end) {
-		utf8_next(&p, end);
-		n++;
-	}
-	return n;
+	return utf8_width(s);
 }
 
 void report_excerpt(sbuf *out, const char *s, size_t max)
