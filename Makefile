@@ -15,6 +15,7 @@ CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 LDFLAGS += -fsanitize=address,undefined
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp
 else ifeq ($(TSAN),1)
 # ThreadSanitizer, by hand (not in CI): glib, GObject and GMime are not
 # instrumented and lock with futexes TSan cannot see, so their reports are
