@@ -19,7 +19,7 @@ SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
 INSTALL    ?= install
 
-PKGS    := libxml-2.0 sqlite3 libgit2 libpcre2-8 yaml-0.1 inih libcrypto gmime-3.0 libcurl
+PKGS    := libxml-2.0 sqlite3 libgit2 libpcre2-8 yaml-0.1 inih libcrypto gmime-3.0 libcurl xlsxwriter librsvg-2.0 cairo
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -33,6 +33,7 @@ CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 LDFLAGS += -fsanitize=address,undefined
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp
 else ifeq ($(TSAN),1)
 # ThreadSanitizer, by hand (not in CI): glib, GObject and GMime are not
 # instrumented and lock with futexes TSan cannot see, so their reports are

@@ -72,6 +72,12 @@ typedef struct {
 void classify_org_resolve(const classify_rules *rules, const avvik_party *party, classify_org *out);
 void classify_org_clear(classify_org *o);
 
+/* The registry's organisations by index (0 .. count-1): id and display
+ * name, for listing and for suggesting a name to someone who mistyped one. */
+size_t classify_org_count(const classify_rules *rules);
+const char *classify_org_id(const classify_rules *rules, size_t i);
+const char *classify_org_name(const classify_rules *rules, size_t i);
+
 /* Category table (from categories.yaml). */
 size_t classify_category_count(const classify_rules *rules);
 const char *classify_category_code(const classify_rules *rules, size_t i);

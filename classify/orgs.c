@@ -805,3 +805,18 @@ void classify_org_resolve(const classify_rules *r, const avvik_party *party, cla
 	classify_strv_clear(&c[1]);
 	sbuf_release(&k);
 }
+
+size_t classify_org_count(const classify_rules *r)
+{
+	return r->n_orgs;
+}
+
+const char *classify_org_id(const classify_rules *r, size_t i)
+{
+	return i < r->n_orgs ? r->orgs[i].id : NULL;
+}
+
+const char *classify_org_name(const classify_rules *r, size_t i)
+{
+	return i < r->n_orgs ? (r->orgs[i].name ? r->orgs[i].name : r->orgs[i].id) : NULL;
+}

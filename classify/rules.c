@@ -1398,25 +1398,62 @@ int classify_rules_ties(const classify_rules *r, sbuf *err)
 	return ties;
 }
 
+static void list_cell(FILE *out, const char *s, size_t width, int right)
+{
+	size_t w = utf8_width(s);
+
+	if (right)
+		for (; w < width; w++)
+			fputc(' ', out);
+	fputs(s, out);
+	if (!right)
+		for (; w < width; w++)
+			fputc(' ', out);
+	fputs("  ", out);
+}
+
 void classify_rules_list(const classify_rules *r, FILE *out, int verbose)
 {
-	size_t i, k;
+	size_t i, k, c;
+	/* columns: id, prio, category, tags, where; the title last, unpadded */
+	size_t w[5] = { 2, 4, 8, 4, 5 };
+	sbuf *cells = xcalloc(r->n_rules * 5 + 1, sizeof *cells);
+	static const char *const head[5] = { "id", "prio", "category", "tags", "where" };
 
 	for (i = 0; i < r->n_rules; i++) {
 		const classify_rule *rule = &r->rules[i];
-		sbuf t = SBUF_INIT;
+		sbuf *row = &cells[i * 5];
+
+		sbuf_adds(&row[0], rule->id);
+		sbuf_addf(&row[1], "%d", rule->priority);
+		sbuf_adds(&row[2], rule->category ? rule->category : "-");
 		for (k = 0; k < rule->n_tags; k++)
-			sbuf_addf(&t, "%s%s", k ? "," : "", rule->tags[k]);
-		fprintf(out, "%-32s %4d  %-20s %-14s %s:%d  %s\n", rule->id, rule->priority,
-			rule->category ? rule->category : "-", t.len ? t.buf : "-", rule->file, rule->line,
-			rule->title ? rule->title : "");
-		sbuf_release(&t);
+			sbuf_addf(&row[3], "%s%s", k ? "," : "", rule->tags[k]);
+		if (!row[3].len)
+			sbuf_addch(&row[3], '-');
+		sbuf_addf(&row[4], "%s:%d", rule->file, rule->line);
+		for (c = 0; c < 5; c++)
+			if (utf8_width(row[c].buf) > w[c])
+				w[c] = utf8_width(row[c].buf);
+	}
+	for (c = 0; c < 5; c++)
+		list_cell(out, head[c], w[c], c == 1);
+	fputs("title\n", out);
+	for (i = 0; i < r->n_rules; i++) {
+		const classify_rule *rule = &r->rules[i];
+
+		for (c = 0; c < 5; c++)
+			list_cell(out, cells[i * 5 + c].buf, w[c], c == 1);
+		fprintf(out, "%s\n", rule->title ? rule->title : "");
 		if (verbose) {
 			if (rule->has_concerned_is)
 				fprintf(out, "    concerned_is: %s\n", org_type_name(rule->concerned_is));
 			fprintf(out, "    examples: %zu%s\n", rule->n_examples, rule->unless ? ", has unless" : "");
 		}
 	}
+	for (i = 0; i < r->n_rules * 5; i++)
+		sbuf_release(&cells[i]);
+	free(cells);
 }
 
 int classify_rules_test(const classify_rules *r, FILE *out, int *n_total)

@@ -38,7 +38,7 @@ static const cli_command commands[] = {
 	{ "report", cmd_report,
 	  "report compare A B | trend [--from P --to P] [--by month|quarter] [--category C]\n"
 	  "         [--direction D] [--org O] | summary --period P [--vs Q] [--fsu NAME | --org O]\n"
-	  "         [--top N]  [--format text|md|csv|json|html] [--lang nb|en] [--locale nb] [-o FILE]",
+	  "         [--top N]  [--format text|md|csv|json|html|xlsx] [--lang nb|en] [--locale nb|C] [-o FILE]",
 	  "compare A B: counts in two periods (2024, 2024-Q3, 2024-07, 2024-01..2024-06),\n"
 	  "  the rate ratio with the exact conditional Poisson test and its 95 % interval,\n"
 	  "  the same per direction and category, the municipal/GP share against UNN with\n"
@@ -50,11 +50,19 @@ static const cli_command commands[] = {
 	  "  recurring failures (top N in 3 consecutive quarters), rising categories,\n"
 	  "  example excerpts, data counts and the rules commit.\n"
 	  "--format html writes one self-contained page with inline SVG charts, for A4;\n"
-	  "--locale nb makes csv for Norwegian spreadsheets (';', decimal comma, BOM).\n" },
-	{ "export", cmd_export, "export [--format jsonl|csv] [--period P] [-o FILE]",
+	  "csv is for Norwegian spreadsheets (';', decimal comma, UTF-8 BOM); --locale C gives ',' and '.'.\n" },
+	{ "export", cmd_export, "export [--format jsonl|csv|xlsx] [--locale nb|C] [--period P] [-o FILE]",
 	  "One record per deviation with its current classification.  Free text is the\n"
 	  "scrubbed text: no fødselsnummer, no patient names from structured fields.\n" },
-	{ "rules", cmd_rules, "rules check|test|list|log|diff|eval [--rev REV | --worktree | --dir DIR] | rules pull",
+	{ "deliver", cmd_deliver, "deliver [--as-of DATE] [--dry-run] [NAME...]",
+	  "Sends each [delivery NAME] of the config (or the named ones) whose period is\n"
+	  "over and not yet sent: an e-mail with the report as text and HTML (charts\n"
+	  "inline) and the spreadsheet attached; feedback deliveries send each reporting\n"
+	  "organisation its own report.  A period is sent once; a failure is tried again\n"
+	  "next time (exit 1).  avvik run delivers what is due after classifying.\n"
+	  "--as-of DATE: the day the period rule counts from (default today).\n"
+	  "--dry-run: writes the messages to stdout, sends and records nothing.\n" },
+		{ "rules", cmd_rules, "rules check|test|list|log|diff|eval [--rev REV | --worktree | --dir DIR] | rules pull",
 	  "The rule maintainer's workflow.  Rules are read from a commit of the rules\n"
 	  "repository (--rev, default rules_rev or HEAD), from its work tree (--worktree),\n"
 	  "or from any rules directory (--dir DIR, no database needed).\n"

@@ -8,6 +8,7 @@
 
 #include "core/core.h"
 #include "ingest/ingest.h"
+#include "report/report.h"
 #include "store/store.h"
 
 typedef enum { SOURCE_DIR = 0, SOURCE_MAILDIR, SOURCE_MBOX, SOURCE_IMAP, SOURCE_HTTP } source_type;
@@ -38,6 +39,28 @@ typedef struct {
 	long retry_delay_ms;  /* first backoff; 0 = the default */
 } cli_source;
 
+/* A [delivery NAME] section: a report sent by e-mail for each period the
+ * rule names, once (cmd_deliver.c). */
+typedef enum { DELIVER_SUMMARY = 0, DELIVER_COMPARE, DELIVER_TREND, DELIVER_FEEDBACK } deliver_report;
+typedef struct {
+	char *name;
+	char *file;           /* config file and line of the section */
+	int line;
+	deliver_report report;
+	char *period;         /* "previous month|quarter|year", or a period ("2024-Q4") */
+	report_lang lang;
+	int attach;           /* format: 0 none, 1 xlsx (default), 2 csv */
+	char **to;            /* recipients (every report but feedback) */
+	size_t n_to;
+	char **org, **org_to; /* feedback: to.ORG = address, one report per organisation */
+	size_t n_org;
+	char *fsu;            /* summary: one FSU's categories */
+	char *smtp;           /* smtps://host[:port] or smtp://host[:port] */
+	char *user, *password_file, *ca_file, *from;
+	ingest_imap_tls tls;  /* smtp://: STARTTLS required unless configured otherwise */
+	long timeout;
+} cli_delivery;
+
 /* Global settings: defaults, then the config file, then the command line. */
 typedef struct {
 	char *config_path;    /* NULL when no config file was read */
@@ -51,7 +74,37 @@ typedef struct {
 	int raw_retention_days; /* raw bytes kept this long (purge); -1 = for ever */
 	cli_source *sources;
 	size_t n_sources;
+	cli_delivery *deliveries;
+	size_t n_deliveries;
 } cli_config;
+
+/* One key of a [delivery NAME] section (cmd_deliver.c).  0 ok; -1 with
+ * msg saying what is wrong with the value. */
+int cli_delivery_key(cli_config *cfg, const char *dname, const char *file, int line, const char *key,
+		     const char *value, sbuf *msg);
+/* After the file is read: every delivery complete?  0 or -1 with err. */
+int cli_delivery_check(cli_config *cfg, sbuf *err);
+void cli_delivery_clear(cli_config *cfg);
+/* The deliveries that are due (their period is over and not yet sent),
+ * for avvik run; today is "YYYY-MM-DD".  Returns an exit code. */
+int cli_deliver_due(cli_config *cfg, store *st, const char *today);
+
+/* One writer at a time: an exclusive lock on DB.lock, held until closed
+ * (cmd_ingest.c).  The fd; -2 when another process holds it (said so);
+ * -1 on an error (said so). */
+int cli_run_lock(const char *db);
+
+/* What a report needs from the rules (cmd_report.c). */
+typedef struct cli_report_rules cli_report_rules;
+int cli_report_rules_load(cli_config *cfg, store *st, cli_report_rules *rr, report_opts *o);
+void cli_report_rules_clear(cli_report_rules *rr);
+/* The same, allocated: *out owned by the caller (cli_report_rules_free). */
+int cli_report_rules_open(cli_config *cfg, store *st, cli_report_rules **out, report_opts *o);
+void cli_report_rules_free(cli_report_rules *rr);
+/* The categories an FSU owns, comma-separated into cats; NULL when none. */
+const char *cli_fsu_categories(cli_report_rules *rr, const char *fsu, sbuf *cats);
+/* The period before p of the same number of months, named as one ("2024-Q3"). */
+int cli_period_before(const period *p, period *out);
 
 /* Reads path into cfg.  0 ok; -1 with err = "file:line: key: what is wrong". */
 int cli_config_load(cli_config *cfg, const char *path, sbuf *err);
@@ -72,6 +125,7 @@ int cmd_classify(cli_config *cfg, int argc, char **argv);
 int cmd_run(cli_config *cfg, int argc, char **argv);
 int cmd_report(cli_config *cfg, int argc, char **argv);
 int cmd_export(cli_config *cfg, int argc, char **argv);
+int cmd_deliver(cli_config *cfg, int argc, char **argv);
 int cmd_rules(cli_config *cfg, int argc, char **argv);
 int cmd_explain(cli_config *cfg, int argc, char **argv);
 int cmd_show(cli_config *cfg, int argc, char **argv);
@@ -121,6 +175,20 @@ typedef struct {
 	char *tmp;
 } cli_output;
 int cli_output_open(cli_output *o, const char *path);
+/* Rows printed as aligned columns, widths counted in code points (æøå, →);
+ * the last column is not padded. */
+typedef struct {
+	size_t ncol, nrow;
+	char **cells;   /* [nrow * ncol], owned */
+} cli_table;
+void cli_table_row(cli_table *t, size_t ncol, const char *const *cells);
+void cli_table_print(const cli_table *t, FILE *out);
+void cli_table_clear(cli_table *t);
+/* Appends " (did you mean X, Y or Z?)" with up to three of names[0..n-1]
+ * closest to what was typed (folded: case, accents and æøå do not count;
+ * a name containing it or contained in it counts as close); nothing when
+ * none is close. */
+void cli_suggest(const char *typed, const char *const *names, size_t n, sbuf *out);
 int cli_output_close(cli_output *o, int ok);
 
 /* ---- pipeline.c: the wiring ---- */

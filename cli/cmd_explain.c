@@ -183,14 +183,24 @@ out:
 
 static int override_list_one(void *ctx, const store_override *o)
 {
-	(void)ctx;
-	printf("%-6lld %-9lld %-20s %-16s %-20s %-12s %s%s%s\n", (long long)o->id, (long long)o->deviation_id,
-	       o->category ? o->category : "-", o->direction ? o->direction : "-", o->at, o->by, o->reason,
-	       o->superseded_at ? "  [superseded " : "", o->superseded_at ? o->superseded_at : "");
+	char id[32], dev[32];
+	sbuf reason = SBUF_INIT;
+	const char *row[7];
+
+	snprintf(id, sizeof id, "%lld", (long long)o->id);
+	snprintf(dev, sizeof dev, "%lld", (long long)o->deviation_id);
+	sbuf_adds(&reason, o->reason);
 	if (o->superseded_at)
-		putchar(']');
-	if (o->superseded_at)
-		putchar('\n');
+		sbuf_addf(&reason, "  [superseded %s]", o->superseded_at);
+	row[0] = id;
+	row[1] = dev;
+	row[2] = o->category ? o->category : "-";
+	row[3] = o->direction ? o->direction : "-";
+	row[4] = o->at;
+	row[5] = o->by;
+	row[6] = reason.buf;
+	cli_table_row(ctx, 7, row);
+	sbuf_release(&reason);
 	return 0;
 }
 
@@ -243,10 +253,18 @@ int cmd_override(cli_config *cfg, int argc, char **argv)
 		}
 		if (!(st = cli_store_open(cfg)))
 			return cli_store_failed(cfg);
-		printf("%-6s %-9s %-20s %-16s %-20s %-12s %s\n", "id", "deviation", "category", "direction", "at", "by",
-		       "reason");
-		if (store_override_each(st, all, override_list_one, NULL))
-			rc = EXIT_FATAL;
+		{
+			static const char *const head[7] = { "id", "deviation", "category", "direction", "at", "by",
+							      "reason" };
+			cli_table t = { 0 };
+
+			cli_table_row(&t, 7, head);
+			if (store_override_each(st, all, override_list_one, &t))
+				rc = EXIT_FATAL;
+			else
+				cli_table_print(&t, stdout);
+			cli_table_clear(&t);
+		}
 		store_close(st);
 		return rc;
 	}

@@ -267,7 +267,7 @@ int cmd_classify(cli_config *cfg, int argc, char **argv)
 }
 
 /* One run at a time: an exclusive lock on DB.lock, held until exit. */
-static int run_lock(const char *db)
+int cli_run_lock(const char *db)
 {
 	sbuf p = SBUF_INIT;
 	int fd;
@@ -302,7 +302,7 @@ static int run_lock(const char *db)
  * exit code to end with (the lock is released then). */
 static int writer_open(cli_config *cfg, store **st, int *lock)
 {
-	*lock = run_lock(cfg->db);
+	*lock = cli_run_lock(cfg->db);
 	if (*lock == -1 || *lock == -2)
 		return *lock == -2 ? EXIT_LOCKED : EXIT_FATAL;
 	if (!(*st = cli_store_open(cfg))) {
@@ -366,6 +366,15 @@ int cmd_run(cli_config *cfg, int argc, char **argv)
 		/* retention: raw bytes older than raw_retention_days go */
 		if (rc != EXIT_FATAL && (crc = cli_purge(cfg, st, 0)) != EXIT_DONE)
 			rc = crc;
+		/* then what is due by e-mail (cmd_deliver.c) */
+		if (rc != EXIT_FATAL && cfg->n_deliveries) {
+			sbuf now = SBUF_INIT;
+			date_now_utc(&now);
+			crc = cli_deliver_due(cfg, st, now.buf);
+			sbuf_release(&now);
+			if (crc > rc)
+				rc = crc;
+		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_notice("run finished: exit %d, %ld files (%ld unchanged), %ld new, %ld duplicates, "

@@ -11,14 +11,15 @@
 
 /* What a report needs from the rules: labels and which categories count.
  * Read from the commit whose classification the report shows. */
-typedef struct {
+struct cli_report_rules {
 	classify_rules *rules;
 	char *commit;
 	sbuf exclude;
 	/* registry display names looked up so far: id, name pairs */
 	char **org_names;
 	size_t n_org_names;
-} report_rules;
+};
+typedef cli_report_rules report_rules;
 
 static const char *report_label(void *ctx, const char *code)
 {
@@ -65,7 +66,7 @@ static const char *report_label_en(void *ctx, const char *code)
 	return rr->rules ? classify_category_label_en(rr->rules, code) : NULL;
 }
 
-static int report_rules_load(cli_config *cfg, store *st, report_rules *rr, report_opts *o)
+int cli_report_rules_load(cli_config *cfg, store *st, report_rules *rr, report_opts *o)
 {
 	char *dir;
 	sbuf err = SBUF_INIT;
@@ -105,7 +106,7 @@ static int report_rules_load(cli_config *cfg, store *st, report_rules *rr, repor
 	return 0;
 }
 
-static void report_rules_clear(report_rules *rr)
+void cli_report_rules_clear(report_rules *rr)
 {
 	classify_rules_free(rr->rules);
 	free(rr->commit);
@@ -113,6 +114,21 @@ static void report_rules_clear(report_rules *rr)
 	for (size_t i = 0; i < 2 * rr->n_org_names; i++)
 		free(rr->org_names[i]);
 	free(rr->org_names);
+}
+
+/* --locale: nb (the default: ';', decimal comma, UTF-8 BOM, as Norwegian
+ * spreadsheets read CSV) or C (',' and '.'). */
+static int parse_locale(const char *what, const char *s, int *csv_c)
+{
+	if (!strcmp(s, "nb") || !strcmp(s, "no") || !strncmp(s, "nb_NO", 5))
+		*csv_c = 0;
+	else if (!strcmp(s, "C") || !strcmp(s, "POSIX") || !strcmp(s, "en"))
+		*csv_c = 1;
+	else {
+		log_error("%s: --locale %s: expected nb or C", what, s);
+		return -1;
+	}
+	return 0;
 }
 
 static int parse_period_arg(const char *s, period *p)
@@ -132,32 +148,73 @@ typedef struct {
 	const char *outpath, *from, *to, *period, *vs, *category, *direction, *org, *fsu;
 	report_by by;
 	report_lang lang;
-	int csv_nb, top;
+	int csv_c, top;
 } report_args;
 
-/* Fills o's filter from the arguments, checked against the rules.  0 ok;
- * -1 after saying what is wrong (a usage error). */
-static int report_filter_setup(const report_args *a, report_rules *rr, report_opts *o,
+static int count_rows(void *ctx, const char *key, long count)
+{
+	(void)key;
+	*(long *)ctx += count;
+	return 0;
+}
+
+/* The category code a --category names: its code or its label (bokmål or
+ * English), compared folded; NULL when none. */
+static const char *category_lookup(report_rules *rr, const char *typed)
+{
+	sbuf t = SBUF_INIT, k = SBUF_INIT;
+	const char *hit = NULL;
+
+	utf8_fold(&t, typed);
+	for (size_t i = 0; !hit && i < classify_category_count(rr->rules); i++) {
+		const char *code = classify_category_code(rr->rules, i);
+		const char *names[3] = { code, classify_category_label(rr->rules, code),
+					 classify_category_label_en(rr->rules, code) };
+		for (int j = 0; j < 3 && !hit; j++) {
+			if (!names[j])
+				continue;
+			sbuf_reset(&k);
+			utf8_fold(&k, names[j]);
+			if (!strcmp(k.buf, t.buf))
+				hit = code;
+		}
+	}
+	sbuf_release(&t);
+	sbuf_release(&k);
+	return hit;
+}
+
+/* Fills o's filter from the arguments, checked against the rules and the
+ * data.  0 ok; -1 after saying what is wrong and what was perhaps meant (a
+ * usage error): a report on a name nobody reports under would be a report
+ * of nothing that looks like one. */
+static int report_filter_setup(const report_args *a, report_rules *rr, store *st, report_opts *o,
 			       sbuf *cats, direction *dir, classify_org *org)
 {
+	sbuf msg = SBUF_INIT;
+
 	if (a->category) {
-		if (!classify_category_label(rr->rules, a->category)) {
-			log_error("report: unknown category '%s' (see categories.yaml)", a->category);
+		const char *code = category_lookup(rr, a->category);
+
+		if (!code) {
+			size_t n = classify_category_count(rr->rules);
+			const char **names = xmalloc((2 * n + 1) * sizeof *names);
+
+			for (size_t i = 0; i < n; i++) {
+				names[2 * i] = classify_category_code(rr->rules, i);
+				names[2 * i + 1] = classify_category_label(rr->rules, names[2 * i]);
+			}
+			cli_suggest(a->category, names, 2 * n, &msg);
+			log_error("report: unknown category '%s'%s; a code or a label of categories.yaml",
+				  a->category, msg.buf);
+			free(names);
+			sbuf_release(&msg);
 			return -1;
 		}
-		o->filter.categories = a->category;
+		o->filter.categories = code;
 	}
 	if (a->fsu) {
-		for (size_t i = 0; i < classify_category_count(rr->rules); i++) {
-			const char *code = classify_category_code(rr->rules, i);
-			const char *fsu = report_category_fsu(rr, code);
-			if (fsu && !strcasecmp(fsu, a->fsu)) {
-				if (cats->len)
-					sbuf_addch(cats, ',');
-				sbuf_adds(cats, code);
-			}
-		}
-		if (!cats->len) {
+		if (!cli_fsu_categories(rr, a->fsu, cats)) {
 			log_error("report: --fsu %s: no category in categories.yaml names that FSU", a->fsu);
 			return -1;
 		}
@@ -166,7 +223,29 @@ static int report_filter_setup(const report_args *a, report_rules *rr, report_op
 	}
 	if (a->direction) {
 		if (direction_parse(a->direction, dir)) {
-			log_error("report: unknown direction '%s' (e.g. kommune-unn, unn-fastlege)", a->direction);
+			/* suggested as typed on a keyboard: kommune-unn */
+			sbuf ascii[DIR__COUNT];
+			const char *names[DIR__COUNT];
+
+			for (int i = 0; i < DIR__COUNT; i++) {
+				const char *n = direction_name((direction)i), *arrow = strstr(n, "→");
+
+				sbuf_init(&ascii[i], 0);
+				if (arrow) {
+					sbuf_add(&ascii[i], n, (size_t)(arrow - n));
+					sbuf_addch(&ascii[i], '-');
+					sbuf_adds(&ascii[i], arrow + strlen("→"));
+				} else {
+					sbuf_adds(&ascii[i], n);
+				}
+				names[i] = ascii[i].buf;
+			}
+			cli_suggest(a->direction, names, DIR__COUNT, &msg);
+			log_error("report: unknown direction '%s'%s; e.g. kommune-unn, unn-fastlege", a->direction,
+				  msg.buf);
+			for (int i = 0; i < DIR__COUNT; i++)
+				sbuf_release(&ascii[i]);
+			sbuf_release(&msg);
 			return -1;
 		}
 		o->filter.direction = direction_name(*dir);
@@ -180,6 +259,28 @@ static int report_filter_setup(const report_args *a, report_rules *rr, report_op
 			o->filter.org = org->id;
 			o->filter_label = org->name ? org->name : a->org;
 		} else {
+			store_filter f = { 0 };
+			long n = 0;
+
+			/* a name as written in the messages, if anyone wrote it */
+			f.org_name = a->org;
+			if (store_query_count(st, o->commit, NULL, "", &f, STORE_Q_NONE, count_rows, &n)) {
+				log_error("report: database: %s", store_errmsg(st));
+				return -1;
+			}
+			if (!n) {
+				size_t k = classify_org_count(rr->rules);
+				const char **names = xmalloc((k + 1) * sizeof *names);
+
+				for (size_t i = 0; i < k; i++)
+					names[i] = classify_org_name(rr->rules, i);
+				cli_suggest(a->org, names, k, &msg);
+				log_error("report: unknown organisation '%s'%s: not in orgs.yaml, and no deviation names it",
+					  a->org, msg.buf);
+				free(names);
+				sbuf_release(&msg);
+				return -1;
+			}
 			o->filter.org_name = a->org;   /* as written in the messages */
 			o->filter_label = a->org;
 		}
@@ -187,8 +288,54 @@ static int report_filter_setup(const report_args *a, report_rules *rr, report_op
 	return 0;
 }
 
-/* The period before p of the same number of months. */
-static int period_before(const period *p, period *out)
+/* Two periods that share a month would count those deviations twice and
+ * test a period against part of itself. */
+static int periods_overlap(const char *what, const period *a, const period *b)
+{
+	if (strcmp(a->start, b->end) < 0 && strcmp(b->start, a->end) < 0) {
+		log_error("%s: the periods %s and %s overlap; compare periods that do not share a month",
+			  what, a->label, b->label);
+		return 1;
+	}
+	return 0;
+}
+
+const char *cli_fsu_categories(cli_report_rules *rr, const char *fsu, sbuf *cats)
+{
+	for (size_t i = 0; i < classify_category_count(rr->rules); i++) {
+		const char *code = classify_category_code(rr->rules, i);
+		const char *f = report_category_fsu(rr, code);
+		if (f && !strcasecmp(f, fsu)) {
+			if (cats->len)
+				sbuf_addch(cats, ',');
+			sbuf_adds(cats, code);
+		}
+	}
+	return cats->len ? cats->buf : NULL;
+}
+
+int cli_report_rules_open(cli_config *cfg, store *st, cli_report_rules **out, report_opts *o)
+{
+	*out = xcalloc(1, sizeof **out);
+	if (cli_report_rules_load(cfg, st, *out, o)) {
+		cli_report_rules_clear(*out);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void cli_report_rules_free(cli_report_rules *rr)
+{
+	if (!rr)
+		return;
+	cli_report_rules_clear(rr);
+	free(rr);
+}
+
+/* The period before p of the same number of months (cli.h). */
+int cli_period_before(const period *p, period *out)
 {
 	int y, m;
 	sbuf spec = SBUF_INIT, err = SBUF_INIT;
@@ -210,9 +357,14 @@ static int period_before(const period *p, period *out)
 		sbuf_addf(&spec, "%04d-%02d..%04d-%02d", y, m, ey, em);
 	}
 	rc = period_parse(spec.buf, out, &err);
-	/* a whole year or quarter keeps its short label */
+	/* a whole year, quarter or month is named as one: "2024-Q3", not
+	 * "2024-07..2024-09" */
 	if (!rc && p->months == 12 && !strcmp(p->start + 4, "-01-01"))
 		snprintf(out->label, sizeof out->label, "%04d", y);
+	else if (!rc && p->months == 3 && (m - 1) % 3 == 0)
+		snprintf(out->label, sizeof out->label, "%04d-Q%d", y, (m - 1) / 3 + 1);
+	else if (!rc && p->months == 1)
+		snprintf(out->label, sizeof out->label, "%04d-%02d", y, m);
 	sbuf_release(&spec);
 	sbuf_release(&err);
 	return rc;
@@ -253,7 +405,7 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 		switch (c) {
 		case 'f':
 			if (report_format_parse(optarg, &a.fmt)) {
-				log_error("report: unknown format '%s' (expected text, md, csv, json or html)", optarg);
+				log_error("report: unknown format '%s' (expected text, md, csv, json, html or xlsx)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -269,14 +421,8 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 			}
 			break;
 		case 'l':
-			if (!strcmp(optarg, "nb") || !strcmp(optarg, "no") || !strncmp(optarg, "nb_NO", 5))
-				a.csv_nb = 1;
-			else if (!strcmp(optarg, "C") || !strcmp(optarg, "en"))
-				a.csv_nb = 0;
-			else {
-				log_error("report: --locale %s: expected nb or C", optarg);
+			if (parse_locale("report", optarg, &a.csv_c))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'F': a.from = optarg; break;
 		case 'T': a.to = optarg; break;
@@ -311,6 +457,8 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 	if (!strcmp(sub, "compare") && nargs == 3) {
 		if (parse_period_arg(argv[optind + 1], &pa) || parse_period_arg(argv[optind + 2], &pb))
 			return EXIT_USAGE;
+		if (periods_overlap("report compare", &pa, &pb))
+			return EXIT_USAGE;
 	} else if (!strcmp(sub, "trend") && nargs == 1) {
 		if (!a.from != !a.to) {
 			log_error("report trend: give both --from and --to, or neither (all data)");
@@ -335,7 +483,7 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 		}
 		if (parse_period_arg(a.period, &pa))
 			return EXIT_USAGE;
-		if (a.vs ? parse_period_arg(a.vs, &pb) : period_before(&pa, &pb)) {
+		if (a.vs ? parse_period_arg(a.vs, &pb) : cli_period_before(&pa, &pb)) {
 			log_error("report summary: no period before %s", a.period);
 			return EXIT_USAGE;
 		}
@@ -343,6 +491,8 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 			log_error("report summary: --fsu and --org exclude each other");
 			return EXIT_USAGE;
 		}
+		if (periods_overlap("report summary", &pa, &pb))
+			return EXIT_USAGE;
 	} else {
 		cli_usage(stderr, "report");
 		return EXIT_USAGE;
@@ -353,17 +503,17 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 	}
 	if (!(st = cli_store_open(cfg)))
 		return cli_store_failed(cfg);
-	if (report_rules_load(cfg, st, &rr, &o)) {
+	if (cli_report_rules_load(cfg, st, &rr, &o)) {
 		store_close(st);
 		return EXIT_USAGE;
 	}
 	o.format = a.fmt;
 	o.lang = a.lang;
-	o.csv_nb = a.csv_nb;
+	o.csv_c = a.csv_c;
 	o.top = a.top;
 	/* colour only for a person at a terminal, never into a file or pipe */
 	o.color = a.fmt == REPORT_TEXT && !a.outpath && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-	if (report_filter_setup(&a, &rr, &o, &cats, &dir, &org)) {
+	if (report_filter_setup(&a, &rr, st, &o, &cats, &dir, &org)) {
 		rc = EXIT_USAGE;
 	} else if (cli_output_open(&out, a.outpath) == 0) {
 		int ok;
@@ -380,7 +530,7 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 			rc = EXIT_DONE;
 	}
 	classify_org_clear(&org);
-	report_rules_clear(&rr);
+	cli_report_rules_clear(&rr);
 	store_close(st);
 	sbuf_release(&err);
 	sbuf_release(&cats);
@@ -393,9 +543,11 @@ int cmd_export(cli_config *cfg, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "period", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "locale", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	export_format fmt = EXPORT_JSONL;
+	int csv_c = 0;
 	const char *outpath = NULL;
 	period p, *pp = NULL;
 	report_rules rr;
@@ -412,10 +564,16 @@ int cmd_export(cli_config *cfg, int argc, char **argv)
 				fmt = EXPORT_JSONL;
 			else if (!strcmp(optarg, "csv"))
 				fmt = EXPORT_CSV;
+			else if (!strcmp(optarg, "xlsx"))
+				fmt = EXPORT_XLSX;
 			else {
-				log_error("export: unknown format '%s' (expected jsonl or csv)", optarg);
+				log_error("export: unknown format '%s' (expected jsonl, csv or xlsx)", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'l':
+			if (parse_locale("export", optarg, &csv_c))
+				return EXIT_USAGE;
 			break;
 		case 'p':
 			if (parse_period_arg(optarg, &p))
@@ -432,10 +590,11 @@ int cmd_export(cli_config *cfg, int argc, char **argv)
 	}
 	if (!(st = cli_store_open(cfg)))
 		return cli_store_failed(cfg);
-	if (report_rules_load(cfg, st, &rr, &o)) {
+	if (cli_report_rules_load(cfg, st, &rr, &o)) {
 		store_close(st);
 		return EXIT_USAGE;
 	}
+	o.csv_c = csv_c;
 	if (cli_output_open(&out, outpath) == 0) {
 		int ok = report_export(st, &o, pp, fmt, out.f, &err) == 0;
 		if (!ok)
@@ -443,7 +602,7 @@ int cmd_export(cli_config *cfg, int argc, char **argv)
 		if (cli_output_close(&out, ok) == 0 && ok)
 			rc = EXIT_DONE;
 	}
-	report_rules_clear(&rr);
+	cli_report_rules_clear(&rr);
 	store_close(st);
 	sbuf_release(&err);
 	return rc;

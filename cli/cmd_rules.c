@@ -139,7 +139,6 @@ static int rules_list(cli_config *cfg, const cli_rules_opts *o)
 		sbuf_release(&err);
 		return EXIT_USAGE;
 	}
-	printf("%-32s %4s  %-20s %-14s %s\n", "id", "prio", "category", "tags", "where  title");
 	classify_rules_list(r, stdout, o->verbose);
 	printf("%zu rules (%s)\n", classify_rules_count(r), classify_rules_commit(r));
 	classify_rules_free(r);
@@ -147,13 +146,19 @@ static int rules_list(cli_config *cfg, const cli_rules_opts *o)
 	return EXIT_DONE;
 }
 
+/* --format json: one JSON array of commits, written as they come */
+typedef struct {
+	int json;
+	long n;
+} rules_log_ctx;
+
 static int rules_log_one(void *ctx, const classify_log_entry *e)
 {
-	int json = *(int *)ctx;
+	rules_log_ctx *lc = ctx;
 
-	if (json) {
+	if (lc->json) {
 		sbuf s = SBUF_INIT;
-		sbuf_addf(&s, "{\"commit\":\"%s\",\"date\":", e->id);
+		sbuf_addf(&s, "%s  {\"commit\":\"%s\",\"date\":", lc->n++ ? ",\n" : "[\n", e->id);
 		sbuf_add_json_str(&s, e->date);
 		sbuf_adds(&s, ",\"author\":");
 		sbuf_add_json_str(&s, e->author);
@@ -166,7 +171,7 @@ static int rules_log_one(void *ctx, const classify_log_entry *e)
 		sbuf_adds(&s, ",\"changed\":");
 		sbuf_add_json_str(&s, e->changed);
 		sbuf_addf(&s, ",\"broken\":%s}", e->broken ? "true" : "false");
-		puts(s.buf);
+		fputs(s.buf, stdout);
 		sbuf_release(&s);
 		return 0;
 	}
@@ -188,14 +193,17 @@ static int rules_log(cli_config *cfg, const cli_rules_opts *o)
 {
 	char *repo = o->dir ? xstrdup(o->dir) : cli_rules_repo(cfg);
 	sbuf err = SBUF_INIT;
-	int json = !strcmp(o->format, "json"), rc = EXIT_DONE;
+	rules_log_ctx lc = { !strcmp(o->format, "json"), 0 };
+	int rc = EXIT_DONE;
 
 	if (!repo)
 		return EXIT_USAGE;
-	if (classify_rules_log(repo, o->rev, o->max, rules_log_one, &json, &err)) {
+	if (classify_rules_log(repo, o->rev, o->max, rules_log_one, &lc, &err)) {
 		log_error("rules log: %s", err.buf);
 		rc = EXIT_USAGE;
 	}
+	if (lc.json && rc == EXIT_DONE)
+		fputs(lc.n ? "\n]\n" : "[]\n", stdout);
 	free(repo);
 	sbuf_release(&err);
 	return rc;

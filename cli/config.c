@@ -361,7 +361,17 @@ static int config_handler(void *user, const char *section, const char *name, con
 			return config_fail(cp, name, "bad section name [%s] (expected [source NAME])", section);
 		return config_source(cp, sname, name, value);
 	}
-	return config_fail(cp, name, "unknown section [%s] (expected [avvik] or [source NAME])", section);
+	if (!strncmp(section, "delivery ", 9) && section[9] && !strchr(section + 9, ' ')) {
+		sbuf msg = SBUF_INIT;
+		if (cli_delivery_key(cp->cfg, section + 9, cp->path, cp->section_line, name, value, &msg)) {
+			config_fail(cp, name, "%s", msg.buf);
+			sbuf_release(&msg);
+			return 0;
+		}
+		return 1;
+	}
+	return config_fail(cp, name, "unknown section [%s] (expected [avvik], [source NAME] or [delivery NAME])",
+			   section);
 }
 
 int cli_config_load(cli_config *cfg, const char *path, sbuf *err)
@@ -475,7 +485,7 @@ int cli_config_load(cli_config *cfg, const char *path, sbuf *err)
 		else if (s->type == SOURCE_MBOX)
 			s->format = INGEST_FORMAT_MBOX;
 	}
-	return 0;
+	return cli_delivery_check(cfg, err);
 }
 
 void cli_config_finish(cli_config *cfg)
@@ -515,6 +525,7 @@ void cli_config_clear(cli_config *cfg)
 		free(cfg->sources[i].after);
 	}
 	free(cfg->sources);
+	cli_delivery_clear(cfg);
 	memset(cfg, 0, sizeof *cfg);
 }
 

@@ -170,3 +170,108 @@ int cli_scrub(const cli_config *cfg, const char *in, sbuf *out)
 	ingest_scrub_text(&ctx, out);
 	return 0;
 }
+
+void cli_suggest(const char *typed, const char *const *names, size_t n, sbuf *out)
+{
+	sbuf t = SBUF_INIT, k = SBUF_INIT;
+	size_t best[3] = { 0 }, nb = 0;
+	int bestd[3] = { 0 };
+	int max;
+
+	utf8_fold(&t, typed);
+	/* a quarter of the typed length, at least 2: "Narvk" finds Narvik,
+	 * "Bogus kommune" finds nothing */
+	max = (int)(t.len / 4) > 2 ? (int)(t.len / 4) : 2;
+	for (size_t i = 0; i < n; i++) {
+		int d;
+
+		if (!names[i])
+			continue;
+		sbuf_reset(&k);
+		utf8_fold(&k, names[i]);
+		if (t.len >= 3 && k.len && (strstr(k.buf, t.buf) || strstr(t.buf, k.buf)))
+			d = 0;
+		else if ((d = text_edit_distance(t.buf, k.buf, max)) > max)
+			continue;
+		/* insertion into the three best, skipping a name already there */
+		{
+			size_t j, at = nb < 3 ? nb : 3;
+			int dup = 0;
+
+			/* "epikrise" and "Epikrise" are one suggestion */
+			for (j = 0; j < nb; j++) {
+				sbuf b = SBUF_INIT;
+				utf8_fold(&b, names[best[j]]);
+				if (!strcmp(b.buf, k.buf))
+					dup = 1;
+				sbuf_release(&b);
+			}
+			if (dup)
+				continue;
+			for (j = 0; j < nb; j++)
+				if (d < bestd[j]) {
+					at = j;
+					break;
+				}
+			if (at >= 3)
+				continue;
+			for (j = nb < 3 ? nb : 2; j > at; j--) {
+				best[j] = best[j - 1];
+				bestd[j] = bestd[j - 1];
+			}
+			best[at] = i;
+			bestd[at] = d;
+			if (nb < 3)
+				nb++;
+		}
+	}
+	if (nb) {
+		sbuf_adds(out, " (did you mean ");
+		for (size_t j = 0; j < nb; j++) {
+			if (j)
+				sbuf_adds(out, j + 1 == nb ? " or " : ", ");
+			sbuf_addf(out, "'%s'", names[best[j]]);
+		}
+		sbuf_adds(out, "?)");
+	}
+	sbuf_release(&t);
+	sbuf_release(&k);
+}
+
+void cli_table_row(cli_table *t, size_t ncol, const char *const *cells)
+{
+	t->ncol = ncol;
+	t->cells = xrealloc(t->cells, (t->nrow + 1) * ncol * sizeof *t->cells);
+	for (size_t c = 0; c < ncol; c++)
+		t->cells[t->nrow * ncol + c] = xstrdup(cells[c] ? cells[c] : "");
+	t->nrow++;
+}
+
+void cli_table_print(const cli_table *t, FILE *out)
+{
+	size_t *w = xcalloc(t->ncol + 1, sizeof *w);
+
+	for (size_t r = 0; r < t->nrow; r++)
+		for (size_t c = 0; c < t->ncol; c++)
+			if (utf8_width(t->cells[r * t->ncol + c]) > w[c])
+				w[c] = utf8_width(t->cells[r * t->ncol + c]);
+	for (size_t r = 0; r < t->nrow; r++) {
+		for (size_t c = 0; c < t->ncol; c++) {
+			const char *s = t->cells[r * t->ncol + c];
+			fputs(s, out);
+			if (c + 1 < t->ncol)
+				for (size_t k = utf8_width(s); k < w[c] + 2; k++)
+					fputc(' ', out);
+		}
+		fputc('\n', out);
+	}
+	free(w);
+}
+
+void cli_table_clear(cli_table *t)
+{
+	for (size_t i = 0; i < t->nrow * t->ncol; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	memset(t, 0, sizeof *t);
+}

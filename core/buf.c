@@ -207,6 +207,21 @@ void sbuf_add_csv_field(sbuf *sb, const char *s, char sep)
 	sbuf_addch(sb, '"');
 }
 
+void sbuf_add_csv_text(sbuf *sb, const char *s, char sep)
+{
+	sbuf t = SBUF_INIT;
+
+	if (!s)
+		return;
+	if (*s && strchr("=+-@\t\r", *s)) {
+		sbuf_addch(&t, '\'');
+		sbuf_adds(&t, s);
+		s = t.buf;
+	}
+	sbuf_add_csv_field(sb, s, sep);
+	sbuf_release(&t);
+}
+
 int sbuf_read_file(sbuf *sb, const char *path, size_t max_len)
 {
 	FILE *f = fopen(path, "rb");

@@ -67,6 +67,11 @@ void sbuf_squeeze_space(sbuf *sb);
 void sbuf_add_json_str(sbuf *sb, const char *s);
 /* One CSV field (RFC 4180): quoted when it holds sep, quote, CR or LF. */
 void sbuf_add_csv_field(sbuf *sb, const char *s, char sep);
+/* One CSV text cell for a spreadsheet: a text starting with = + - @, TAB
+ * or CR (a formula to Excel and LibreOffice: OWASP's CSV injection) gets a
+ * leading ', then it is written as a field.  Every CSV writer's text goes
+ * through here; only numbers the program formatted itself do not. */
+void sbuf_add_csv_text(sbuf *sb, const char *s, char sep);
 /* Reads a whole file; 0 on success, -1 with errno set.  max_len 0 = no limit;
  * a larger file fails with errno = EFBIG. */
 int sbuf_read_file(sbuf *sb, const char *path, size_t max_len);
@@ -89,6 +94,8 @@ int utf8_valid(const char *s, size_t len);
  * and advance by one. */
 uint32_t utf8_next(const char **p, const char *end);
 void utf8_encode(sbuf *out, uint32_t cp);
+/* Code points in s: the display width of a table cell with æøå or →. */
+size_t utf8_width(const char *s);
 /* Copies s to out, replacing invalid sequences and C0 controls other than
  * TAB/LF/CR with U+FFFD resp. a space. */
 void utf8_sanitize(sbuf *out, const char *s, size_t len);

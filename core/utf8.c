@@ -204,3 +204,15 @@ int text_edit_distance(const char *a, const char *b, int max)
 	}
 	return prev[lb] > max ? max + 1 : prev[lb];
 }
+
+size_t utf8_width(const char *s)
+{
+	const char *p = s, *end = s + strlen(s);
+	size_t n = 0;
+
+	while (p < end) {
+		utf8_next(&p, end);
+		n++;
+	}
+	return n;
+}

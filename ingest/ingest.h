@@ -174,6 +174,26 @@ int ingest_imap_fetch(ingest_imap *im, uint64_t uidvalidity, uint64_t uid, size_
 /* After the commit: "seen" sets \Seen, "unseen" clears it (after = leave:
  * as it was), "move:FOLDER" moves it. */
 int ingest_imap_after(ingest_imap *im, uint64_t uid, const char *action, sbuf *err);
+/* ---- sending mail (ingest/smtp.c) ----
+ * Lives here with the other libcurl code (IMAP, HTTP): one curl
+ * initialisation, one TLS policy (certificates always verified, a CA file
+ * when given, STARTTLS required unless configured otherwise), one secret
+ * reader.  It sends bytes; report/ builds the message. */
+typedef struct {
+	const char *url;            /* smtps://host[:port] or smtp://host[:port] (STARTTLS) */
+	const char *user;           /* NULL: no login */
+	const char *password;       /* secret: never logged */
+	const char *ca_file;        /* extra CA bundle */
+	ingest_imap_tls tls;        /* for smtp://: required (default), optional or none */
+	long timeout;               /* seconds; 0 = 60 */
+	const char *from;           /* envelope sender */
+	const char *const *to;      /* envelope recipients */
+	size_t n_to;
+} ingest_smtp_opts;
+/* Sends the RFC 5322 message msg[0..len).  0 ok; -1 with err naming the
+ * server and what failed (every recipient must be accepted). */
+int ingest_smtp_send(const ingest_smtp_opts *o, const char *msg, size_t len, sbuf *err);
+
 /* Reads a secret (an IMAP or HTTP password, a bearer token) from file
  * (refused when group or others may read it)
  * or from the environment variable env; never logged.  0 ok, -1 with err. */

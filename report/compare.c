@@ -12,7 +12,7 @@ int report_format_parse(const char *s, report_format *out)
 {
 	static const struct { const char *name; report_format f; } names[] = {
 		{ "text", REPORT_TEXT }, { "json", REPORT_JSON }, { "md", REPORT_MD },
-		{ "csv", REPORT_CSV }, { "html", REPORT_HTML },
+		{ "csv", REPORT_CSV }, { "html", REPORT_HTML }, { "xlsx", REPORT_XLSX },
 	};
 	size_t i;
 
@@ -112,14 +112,7 @@ static const char *label_of(const report_opts *o, const char *code)
 /* Display width of s in code points. */
 static size_t text_width(const char *s)
 {
-	const char *p = s, *end = s + strlen(s);
-	size_t n = 0;
-
-	while (p < end) {
-		utf8_next(&p, end);
-		n++;
-	}
-	return n;
+	return utf8_width(s);
 }
 
 /* The label column: wide enough for the longest label of any table. */
@@ -136,31 +129,31 @@ static size_t label_column(const report_opts *o, const compare_table *cat, const
 	return w + 4;
 }
 
-static void text_row(const report_opts *o, sbuf *out, size_t width, const char *name, long a, long b)
+static void text_row(const report_opts *o, sbuf *out, size_t width, int cw, const char *name, long a, long b)
 {
 	size_t start = out->len;
 
 	sbuf_addf(out, "  %s", name);
 	pad_to(out, start, width);
-	sbuf_addf(out, "%7ld %7ld   ", a, b);
+	sbuf_addf(out, "%*ld %*ld   ", cw, a, cw, b);
 	change_nb(o, out, a, b);
 	sbuf_addch(out, '\n');
 }
 
 /* A row with the exact Poisson test of its own change (periods' lengths
  * as exposure), for the category and direction tables. */
-static void text_row_test(const report_opts *o, sbuf *out, size_t width, const char *name, long a, long b,
-			  const period *pa, const period *pb)
+static void text_row_test(const report_opts *o, sbuf *out, size_t width, int cw, int tested, const char *name,
+			  long a, long b, const period *pa, const period *pb)
 {
 	size_t start = out->len, cstart;
 	stats_poisson ps;
 
 	sbuf_addf(out, "  %s", name);
 	pad_to(out, start, width);
-	sbuf_addf(out, "%7ld %7ld   ", a, b);
+	sbuf_addf(out, "%*ld %*ld   ", cw, a, cw, b);
 	cstart = out->len;
 	change_nb(o, out, a, b);
-	if (stats_poisson_compare(a, pa->months, b, pb->months, 0.95, &ps) == 0) {
+	if (tested && stats_poisson_compare(a, pa->months, b, pb->months, 0.95, &ps) == 0) {
 		pad_to(out, cstart, 16);
 		sbuf_adds(out, " ");
 		if (isfinite(ps.rate_ratio))
@@ -169,35 +162,61 @@ static void text_row_test(const report_opts *o, sbuf *out, size_t width, const c
 			sbuf_adds(out, "–");
 		pad_to(out, cstart, 24);
 		sbuf_adds(out, " ");
-		num_nb(o, out, ps.p_value, ps.p_value < 0.001 ? 5 : 3);
+		if (ps.p_value < 0.0001) {
+			sbuf_adds(out, "< ");
+			num_nb(o, out, 0.0001, 4);
+		} else {
+			num_nb(o, out, ps.p_value, ps.p_value < 0.001 ? 5 : 3);
+		}
 	}
 	sbuf_addch(out, '\n');
+}
+
+/* The count columns: as wide as the periods' labels ("2024-01..2024-06"). */
+static int count_width(const period *a, const period *b)
+{
+	size_t w = 7;
+
+	if (text_width(a->label) > w)
+		w = text_width(a->label);
+	if (text_width(b->label) > w)
+		w = text_width(b->label);
+	return (int)w;
 }
 
 static void header_row(const report_opts *o, sbuf *out, size_t width, const char *title, const period *a,
 		       const period *b)
 {
 	size_t start = out->len;
+	int cw = count_width(a, b);
 
 	sbuf_adds(out, title);
 	pad_to(out, start, width);
-	sbuf_addf(out, "%7s %7s   %s\n", a->label, b->label, RL(o, "Endring", "Change"));
+	/* right-aligned over the numbers, counted in code points */
+	for (size_t k = text_width(a->label); k < (size_t)cw; k++)
+		sbuf_addch(out, ' ');
+	sbuf_adds(out, a->label);
+	sbuf_addch(out, ' ');
+	for (size_t k = text_width(b->label); k < (size_t)cw; k++)
+		sbuf_addch(out, ' ');
+	sbuf_addf(out, "%s   %s\n", b->label, RL(o, "Endring", "Change"));
 }
 
-static void text_table(sbuf *out, size_t width, const char *title, const period *a,
+static void text_table(sbuf *out, size_t width, int tested, const char *title, const period *a,
 		       const period *b, const compare_table *t, const report_opts *o, int labels)
 {
 	size_t i, start;
+	int cw = count_width(a, b);
 
 	sbuf_addch(out, '\n');
 	start = out->len;
 	header_row(o, out, width, title, a, b);
 	/* "Endring" + its column, then the test's columns */
 	sbuf_setlen(out, out->len - 1);
-	pad_to(out, start, width + 16 + 2 + 16);
-	sbuf_adds(out, RL(o, " RF      p\n", " RR      p\n"));
+	pad_to(out, start, width + (size_t)(2 * cw + 4) + 16);
+	sbuf_adds(out, tested ? RL(o, " RF      p\n", " RR      p\n") : "\n");
 	for (i = 0; i < t->len; i++)
-		text_row_test(o, out, width, labels ? label_of(o, t->rows[i].key) : t->rows[i].key,
+		text_row_test(o, out, width, cw, tested, labels ? label_of(o, t->rows[i].key) : t->rows[i].key,
 			      t->rows[i].n[0], t->rows[i].n[1], a, b);
 }
 
@@ -206,6 +225,10 @@ static void text_table(sbuf *out, size_t width, const char *title, const period 
 typedef struct {
 	report_share share;
 	report_dispersion disp;
+	report_coverage cov[2];
+	int complete;            /* both periods' data complete: only then tested */
+	report_series series;    /* the months of both periods, for the html chart */
+	period span;
 } compare_extra;
 
 /* Reporters: municipalities and GPs together against UNN. */
@@ -238,7 +261,14 @@ static void render_text(sbuf *out, const report_opts *o, const period *a, const 
 	sbuf_addf(out, RL(o, "Samhandlingsavvik %s mot %s\n\n", "Collaboration deviations %s against %s\n\n"),
 		  a->label, b->label);
 	header_row(o, out, w, RL(o, "Antall", "Count"), a, b);
-	text_row(o, out, w, RL(o, "alle samhandlingsavvik", "all collaboration deviations"), na, nb);
+	text_row(o, out, w, count_width(a, b), RL(o, "alle samhandlingsavvik", "all collaboration deviations"), na, nb);
+	for (int i = 0; i < 2; i++) {
+		sbuf warn = SBUF_INIT;
+		report_coverage_text(o, i ? b : a, &x->cov[i], &warn);
+		if (warn.len)
+			sbuf_addf(out, "\n%s %s\n", RL(o, "OBS:", "NOTE:"), warn.buf);
+		sbuf_release(&warn);
+	}
 	sbuf_addch(out, '\n');
 	if (have_test) {
 		sbuf_addf(out, RL(o, "Rateforhold %s/%s: ", "Rate ratio %s/%s: "), b->label, a->label);
@@ -247,8 +277,8 @@ static void render_text(sbuf *out, const report_opts *o, const period *a, const 
 		num_nb(o, out, ps->ci_low, 3);
 		sbuf_adds(out, "–");
 		num_nb(o, out, ps->ci_high, 3);
-		sbuf_adds(out, "), p = ");
-		num_nb(o, out, ps->p_value, ps->p_value < 0.001 ? 5 : 4);
+		sbuf_adds(out, "), ");
+		report_p(o, out, ps->p_value);
 		sbuf_addf(out, RL(o, "\n(eksakt betinget Poisson-test%s)\n", "\n(exact conditional Poisson test%s)\n"),
 			  a->months == b->months ? RL(o, ", like lange perioder", ", periods of equal length")
 						 : RL(o, ", justert for periodenes lengde",
@@ -282,15 +312,17 @@ static void render_text(sbuf *out, const report_opts *o, const period *a, const 
 						  "\n(1 under Poisson): no clear over-dispersion.\n"));
 		}
 	} else {
-		sbuf_adds(out, RL(o, "For få avvik til å teste endringen.\n", "Too few deviations to test the change.\n"));
+		sbuf_adds(out, !x->complete ? RL(o, "Endringen er ikke testet: en periode er ufullstendig.\n",
+						  "The change is not tested: a period is incomplete.\n")
+					    : RL(o, "For få avvik til å teste endringen.\n", "Too few deviations to test the change.\n"));
 	}
 	reporter_split(rep, kf, unn, other);
 	sbuf_addch(out, '\n');
 	header_row(o, out, w, RL(o, "Meldt av", "Reported by"), a, b);
-	text_row(o, out, w, RL(o, "kommune og fastlege", "municipalities and GPs"), kf[0], kf[1]);
-	text_row(o, out, w, "UNN", unn[0], unn[1]);
+	text_row(o, out, w, count_width(a, b), RL(o, "kommune og fastlege", "municipalities and GPs"), kf[0], kf[1]);
+	text_row(o, out, w, count_width(a, b), "UNN", unn[0], unn[1]);
 	if (other[0] || other[1])
-		text_row(o, out, w, RL(o, "andre/ukjent", "other/unknown"), other[0], other[1]);
+		text_row(o, out, w, count_width(a, b), RL(o, "andre/ukjent", "other/unknown"), other[0], other[1]);
 	if (unn[0] && unn[1]) {
 		sbuf_adds(out, RL(o, "  Forhold kommune og fastlege : UNN = ",
 				  "  Ratio municipalities and GPs : UNN = "));
@@ -312,13 +344,13 @@ static void render_text(sbuf *out, const report_opts *o, const period *a, const 
 		num_nb(o, out, 100 * x->share.lo[1], 1);
 		sbuf_adds(out, "–");
 		num_nb(o, out, 100 * x->share.hi[1], 1);
-		sbuf_adds(out, RL(o, "),\n  Fishers eksakte test av endringen: p = ",
-				  "),\n  Fisher's exact test of the change: p = "));
-		num_nb(o, out, x->share.fisher_p, x->share.fisher_p < 0.001 ? 5 : 4);
+		sbuf_adds(out, RL(o, "),\n  Fishers eksakte test av endringen: ",
+				  "),\n  Fisher's exact test of the change: "));
+		report_p(o, out, x->share.fisher_p);
 		sbuf_addch(out, '\n');
 	}
-	text_table(out, w, RL(o, "Etter retning", "By direction"), a, b, dir, o, 0);
-	text_table(out, w, RL(o, "Etter kategori", "By category"), a, b, cat, o, 1);
+	text_table(out, w, x->complete, RL(o, "Etter retning", "By direction"), a, b, dir, o, 0);
+	text_table(out, w, x->complete, RL(o, "Etter kategori", "By category"), a, b, cat, o, 1);
 	sbuf_adds(out, RL(o, "\nRF: rateforhold; p: eksakt Poisson-test per rad, ikke justert for mange tester.\n",
 			  "\nRR: rate ratio; p: exact Poisson test per row, not adjusted for multiple testing.\n"));
 	sbuf_addf(out, RL(o, "\nData: %ld unike avvik lagret (%ld meldinger mottatt, %ld duplikater fjernet, "
@@ -397,7 +429,13 @@ static void render_json(sbuf *out, const report_opts *o, const period *a, const 
 		sbuf_addf(out, "%.2f}", 100.0 * (double)(nb - na) / (double)na);
 	else
 		sbuf_adds(out, "null}");
-	sbuf_adds(out, ",\n  \"test\": \"exact conditional Poisson test\"");
+	sbuf_adds(out, ",\n  \"coverage\": [");
+	report_coverage_json(&x->cov[0], out);
+	sbuf_adds(out, ", ");
+	report_coverage_json(&x->cov[1], out);
+	sbuf_addf(out, "],\n  \"complete\": %s", x->complete ? "true" : "false");
+	sbuf_adds(out, ",\n  \"test\": ");
+	sbuf_add_json_str(out, have_test ? "exact conditional Poisson test" : NULL);
 	sbuf_adds(out, ",\n  \"rate_ratio\": ");
 	report_json_num(out, have_test ? ps->rate_ratio : NAN);
 	sbuf_adds(out, ",\n  \"ci95\": [");
@@ -428,7 +466,7 @@ static void render_json(sbuf *out, const report_opts *o, const period *a, const 
 
 /* md, csv and html: the same content through the document model. */
 static void doc_table(rdoc *d, const char *id, const char *caption, const char *first,
-		      const period *a, const period *b, const compare_table *t, int labels)
+		      const period *a, const period *b, const compare_table *t, int labels, int tested)
 {
 	const report_opts *o = d->o;
 	const char *head[] = { first, a->label, b->label, RL(o, "Endring", "Change"),
@@ -437,27 +475,28 @@ static void doc_table(rdoc *d, const char *id, const char *caption, const char *
 
 	for (size_t i = 0; i < t->len; i++) {
 		stats_poisson ps;
-		int ok = stats_poisson_compare(t->rows[i].n[0], a->months, t->rows[i].n[1], b->months, 0.95,
-					       &ps) == 0;
+		int ok = tested && stats_poisson_compare(t->rows[i].n[0], a->months, t->rows[i].n[1], b->months,
+							 0.95, &ps) == 0;
 
 		rdoc_cell_text(tb, labels ? report_cat_label(o, t->rows[i].key) : t->rows[i].key);
 		rdoc_cell_num(tb, (double)t->rows[i].n[0], 0);
 		rdoc_cell_num(tb, (double)t->rows[i].n[1], 0);
 		rdoc_cell_num(tb, (double)(t->rows[i].n[1] - t->rows[i].n[0]), 0);
 		rdoc_cell_num(tb, ok ? ps.rate_ratio : NAN, 3);
-		rdoc_cell_num(tb, ok ? ps.p_value : NAN, 4);
+		rdoc_cell_p(tb, ok ? ps.p_value : NAN);
 		if (ok && ps.p_value < 0.05)
 			rdoc_cell_strong(tb);
 	}
 }
 
-static void render_doc(sbuf *out, const report_opts *o, const period *a, const period *b, long na,
+static int render_doc(sbuf *out, sbuf *err, const report_opts *o, const period *a, const period *b, long na,
 		       long nb, const stats_poisson *ps, int have_test, const compare_table *dir,
 		       const compare_table *cat, const store_totals *tot, const compare_extra *x)
 {
 	rdoc d;
 	sbuf t = SBUF_INIT;
 	rd_block *tb;
+	int rc;
 
 	sbuf_addf(&t, RL(o, "Samhandlingsavvik %s mot %s", "Collaboration deviations %s against %s"), a->label,
 		  b->label);
@@ -472,15 +511,26 @@ static void render_doc(sbuf *out, const report_opts *o, const period *a, const p
 		report_num(o, &t, ps->ci_low, 3);
 		sbuf_adds(&t, "–");
 		report_num(o, &t, ps->ci_high, 3);
-		sbuf_adds(&t, "), p = ");
-		report_pval(o, &t, ps->p_value);
+		sbuf_adds(&t, "), ");
+		report_p(o, &t, ps->p_value);
 		sbuf_adds(&t, RL(o, " (eksakt betinget Poisson-test).", " (exact conditional Poisson test)."));
 	}
 	rdoc_text(&d, RD_P, t.buf);
+	for (int i = 0; i < 2; i++) {
+		sbuf_reset(&t);
+		report_coverage_text(o, i ? b : a, &x->cov[i], &t);
+		if (t.len)
+			rdoc_text(&d, RD_WARN, t.buf);
+	}
 	sbuf_reset(&t);
 	report_dispersion_text(o, &x->disp, &t);
 	if (t.len)
 		rdoc_text(&d, RD_NOTE, t.buf);
+	if (x->series.n) {
+		sbuf_reset(&t);
+		sbuf_addf(&t, RL(o, "Avvik per måned, %s", "Deviations per month, %s"), x->span.label);
+		report_series_figure(&d, &x->series, "fig-compare", t.buf, 0);
+	}
 	{
 		const char *head[] = { RL(o, "Mål", "Measure"), a->label, b->label, NULL };
 		tb = rdoc_table(&d, "headline", RL(o, "Hovedtall", "Headline"), head);
@@ -501,15 +551,15 @@ static void render_doc(sbuf *out, const report_opts *o, const period *a, const p
 		rdoc_cell_num(tb, have_test ? ps->rate_ratio : NAN, 3);
 		rdoc_cell_text(tb, "p (Poisson)");
 		rdoc_cell_text(tb, "");
-		rdoc_cell_num(tb, have_test ? ps->p_value : NAN, 4);
+		rdoc_cell_p(tb, have_test ? ps->p_value : NAN);
 		rdoc_cell_text(tb, RL(o, "p (Fisher, andel)", "p (Fisher, share)"));
 		rdoc_cell_text(tb, "");
-		rdoc_cell_num(tb, x->share.fisher_p, 4);
+		rdoc_cell_p(tb, x->share.fisher_p);
 	}
 	doc_table(&d, "by_direction", RL(o, "Etter retning", "By direction"), RL(o, "Retning", "Direction"), a, b,
-		  dir, 0);
+		  dir, 0, x->complete);
 	doc_table(&d, "by_category", RL(o, "Etter kategori", "By category"), RL(o, "Kategori", "Category"), a, b,
-		  cat, 1);
+		  cat, 1, x->complete);
 	sbuf_reset(&t);
 	sbuf_addf(&t, RL(o, "Data: %ld unike avvik (%ld mottatt, %ld duplikater, %ld i karantene, %ld korreksjoner). "
 			    "Regelsett: commit %s.",
@@ -517,9 +567,10 @@ static void render_doc(sbuf *out, const report_opts *o, const period *a, const p
 			 "corrections). Rules commit %s."),
 		  tot->deviations, tot->received, tot->duplicates, tot->quarantined, tot->overrides, o->commit);
 	rdoc_text(&d, RD_NOTE, t.buf);
-	rdoc_render(&d, out);
+	rc = rdoc_render(&d, out, err);
 	rdoc_clear(&d);
 	sbuf_release(&t);
+	return rc;
 }
 
 static int count_total(void *ctx, const char *key, long count)
@@ -535,7 +586,7 @@ int report_compare(store *st, const report_opts *o, const period *a, const perio
 	compare_table dir, cat, rep;
 	store_totals tot;
 	stats_poisson ps;
-	compare_extra x;
+	compare_extra x = { 0 };
 	long na = 0, nb = 0;
 	int have_test, rc = -1;
 	sbuf text = SBUF_INIT;
@@ -552,9 +603,39 @@ int report_compare(store *st, const report_opts *o, const period *a, const perio
 		sbuf_addf(err, "database: %s", store_errmsg(st));
 		goto out;
 	}
-	/* with no deviation at all in one period a ratio says nothing */
-	have_test = na > 0 && nb > 0 &&
+	memset(&x, 0, sizeof x);
+	report_series_init(&x.series);
+	if (report_coverage_get(st, o, a, &x.cov[0]) || report_coverage_get(st, o, b, &x.cov[1])) {
+		sbuf_addf(err, "database: %s", store_errmsg(st));
+		goto out;
+	}
+	x.complete = x.cov[0].complete && x.cov[1].complete;
+	/* with no deviation at all in one period a ratio says nothing; an
+	 * incomplete period is not tested as if it were whole */
+	have_test = x.complete && na > 0 && nb > 0 &&
 		    stats_poisson_compare(na, a->months, nb, b->months, 0.95, &ps) == 0;
+	/* the html chart: every month from the earlier start to the later end */
+	if (o->format == REPORT_HTML) {
+		sbuf spec = SBUF_INIT, perr = SBUF_INIT;
+		const period *first = strcmp(a->start, b->start) <= 0 ? a : b, *last = first == a ? b : a;
+		char (*keys)[8] = NULL;
+		size_t nk = report_months(last, &keys);
+
+		if (nk) {
+			sbuf_addf(&spec, "%.7s..%s", first->start, keys[nk - 1]);
+			if (period_parse(spec.buf, &x.span, &perr) == 0 && x.span.months <= 120 &&
+			    report_series_load(st, o, &x.span, REPORT_BY_MONTH, &x.series)) {
+				sbuf_addf(err, "database: %s", store_errmsg(st));
+				free(keys);
+				sbuf_release(&spec);
+				sbuf_release(&perr);
+				goto out;
+			}
+		}
+		free(keys);
+		sbuf_release(&spec);
+		sbuf_release(&perr);
+	}
 	report_share_init(&x.share);
 	for (size_t i = 0; i < rep.len; i++)
 		for (int s = 0; s < 2; s++)
@@ -569,13 +650,17 @@ int report_compare(store *st, const report_opts *o, const period *a, const perio
 	else if (o->format == REPORT_TEXT)
 		render_text(&text, o, a, b, na, nb, &ps, have_test, &dir, &cat, &rep, &tot, &x);
 	else
-		render_doc(&text, o, a, b, na, nb, &ps, have_test, &dir, &cat, &tot, &x);
+		if (render_doc(&text, err, o, a, b, na, nb, &ps, have_test, &dir, &cat, &tot, &x))
+			goto out;
 	if (fwrite(text.buf, 1, text.len, out) != text.len) {
 		sbuf_addf(err, "write failed");
 		goto out;
 	}
 	rc = 0;
 out:
+	report_coverage_clear(&x.cov[0]);
+	report_coverage_clear(&x.cov[1]);
+	report_series_clear(&x.series);
 	sbuf_release(&text);
 	report_pairs_clear(&dir);
 	report_pairs_clear(&cat);

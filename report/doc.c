@@ -119,6 +119,12 @@ void rdoc_cell_pct(rd_block *t, double v, int decimals)
 	last_cell->pct = 1;
 }
 
+void rdoc_cell_p(rd_block *t, double p)
+{
+	rdoc_cell_num(t, p, 4);
+	last_cell->pval = 1;
+}
+
 void rdoc_cell_strong(rd_block *t)
 {
 	(void)t;
@@ -126,10 +132,11 @@ void rdoc_cell_strong(rd_block *t)
 		last_cell->strong = 1;
 }
 
-void rdoc_figure(rdoc *d, const char *caption, const char *svg)
+rd_block *rdoc_figure(rdoc *d, const char *caption, const char *svg)
 {
 	rd_block *b = rdoc_add(d, RD_FIGURE, caption);
 	b->svg = xstrdup(svg);
+	return b;
 }
 
 /* ---- shared helpers ---- */
@@ -168,6 +175,13 @@ void report_pval(const report_opts *o, sbuf *out, double p)
 		return;
 	}
 	report_num(o, out, p, p < 0.001 ? 5 : 4);
+}
+
+void report_p(const report_opts *o, sbuf *out, double p)
+{
+	/* "p = < 0,0001" reads as a typo: the relation is part of the value */
+	sbuf_adds(out, isfinite(p) && p < 0.0001 ? "p " : "p = ");
+	report_pval(o, out, p);
 }
 
 void report_json_num(sbuf *out, double v)
@@ -221,14 +235,7 @@ const char *report_org_label(const report_opts *o, const char *id)
 
 size_t report_text_width(const char *s)
 {
-	const char *p = s, *end = s + strlen(s);
-	size_t n = 0;
-
-	while (p < end) {
-		utf8_next(&p, end);
-		n++;
-	}
-	return n;
+	return utf8_width(s);
 }
 
 void report_excerpt(sbuf *out, const char *s, size_t max)
@@ -297,7 +304,11 @@ static void cell_str(const rdoc *d, const rd_cell *c, sbuf *out, int csv)
 		return;
 	}
 	if (csv) {
-		num_plain(out, c->v, c->decimals, o->csv_nb, 0);
+		num_plain(out, c->v, c->decimals, !o->csv_c, 0);
+		return;
+	}
+	if (c->pval) {
+		report_pval(o, out, c->v);
 		return;
 	}
 	num_plain(out, c->v, c->decimals, o->lang != REPORT_LANG_EN, 1);
@@ -355,6 +366,7 @@ static void render_text(const rdoc *d, sbuf *out)
 	const int color = d->o->color;
 	const char *bold = color ? "\033[1m" : "", *red = color ? "\033[1;31m" : "",
 		   *dim = color ? "\033[2m" : "", *off = color ? "\033[0m" : "";
+	const char *heading = NULL;
 	sbuf cell = SBUF_INIT;
 
 	for (size_t i = 0; i < d->n; i++) {
@@ -364,13 +376,33 @@ static void render_text(const rdoc *d, sbuf *out)
 		switch (b->kind) {
 		case RD_H1:
 		case RD_H2:
+		case RD_APPENDIX:
 			if (i && !(out->len >= 2 && out->buf[out->len - 2] == '\n'))
+				sbuf_addch(out, '\n');
+			if (b->kind == RD_APPENDIX)
 				sbuf_addch(out, '\n');
 			sbuf_addf(out, "%s%s%s\n", bold, b->text, off);
 			for (w = report_text_width(b->text); w; w--)
-				sbuf_addch(out, b->kind == RD_H1 ? '=' : '-');
+				sbuf_addch(out, b->kind == RD_H2 ? '-' : '=');
 			sbuf_addch(out, '\n');
+			heading = b->text;
 			break;
+		case RD_WARN: {
+			sbuf q = SBUF_INIT;
+
+			sbuf_addf(&q, "%s %s", RL(d->o, "OBS:", "NOTE:"), b->text);
+			sbuf_adds(out, bold);
+			wrap(out, q.buf, 78, 0);
+			if (color) {
+				sbuf_setlen(out, out->len - 1);
+				sbuf_adds(out, off);
+				sbuf_addch(out, '\n');
+			}
+			sbuf_addch(out, '\n');
+			sbuf_release(&q);
+			break;
+		}
+		case RD_LEAD:
 		case RD_P:
 			wrap(out, b->text, 78, 0);
 			sbuf_addch(out, '\n');
@@ -410,7 +442,8 @@ static void render_text(const rdoc *d, sbuf *out)
 					if ((w = report_text_width(cell.buf)) > cw[c])
 						cw[c] = w;
 				}
-			if (b->text && *b->text)
+			/* a caption that repeats the heading above says nothing */
+			if (b->text && *b->text && !(heading && !strcmp(heading, b->text)))
 				sbuf_addf(out, "%s%s%s\n", bold, b->text, off);
 			for (size_t r = 0; r <= b->nrow; r++) {
 				sbuf_adds(out, "  ");
@@ -470,6 +503,7 @@ static void md_escape(sbuf *out, const char *s)
 
 static void render_md(const rdoc *d, sbuf *out)
 {
+	const char *heading = NULL;
 	sbuf cell = SBUF_INIT;
 
 	for (size_t i = 0; i < d->n; i++) {
@@ -477,7 +511,19 @@ static void render_md(const rdoc *d, sbuf *out)
 
 		switch (b->kind) {
 		case RD_H1: sbuf_adds(out, "# "); md_escape(out, b->text); sbuf_adds(out, "\n\n"); break;
-		case RD_H2: sbuf_adds(out, "## "); md_escape(out, b->text); sbuf_adds(out, "\n\n"); break;
+		case RD_H2:
+		case RD_APPENDIX:
+			sbuf_adds(out, "## ");
+			md_escape(out, b->text);
+			sbuf_adds(out, "\n\n");
+			heading = b->text;
+			break;
+		case RD_WARN:
+			sbuf_adds(out, RL(d->o, "> **OBS:** ", "> **NOTE:** "));
+			md_escape(out, b->text);
+			sbuf_adds(out, "\n\n");
+			break;
+		case RD_LEAD:
 		case RD_P: md_escape(out, b->text); sbuf_adds(out, "\n\n"); break;
 		case RD_NOTE: sbuf_adds(out, "*"); md_escape(out, b->text); sbuf_adds(out, "*\n\n"); break;
 		case RD_QUOTE:
@@ -491,7 +537,7 @@ static void render_md(const rdoc *d, sbuf *out)
 			break;
 		case RD_FIGURE: break;
 		case RD_TABLE:
-			if (b->text && *b->text) {
+			if (b->text && *b->text && !(heading && !strcmp(heading, b->text))) {
 				sbuf_adds(out, "**");
 				md_escape(out, b->text);
 				sbuf_adds(out, "**\n\n");
@@ -529,11 +575,11 @@ static void render_md(const rdoc *d, sbuf *out)
  * headings and prose are left out (a spreadsheet wants the numbers). */
 static void render_csv(const rdoc *d, sbuf *out)
 {
-	char sep = d->o->csv_nb ? ';' : ',';
+	char sep = !d->o->csv_c ? ';' : ',';
 	sbuf cell = SBUF_INIT;
 	int first = 1;
 
-	if (d->o->csv_nb)
+	if (!d->o->csv_c)
 		sbuf_adds(out, "\xEF\xBB\xBF");   /* Excel reads UTF-8 only with a BOM */
 	for (size_t i = 0; i < d->n; i++) {
 		const rd_block *b = &d->b[i];
@@ -543,9 +589,9 @@ static void render_csv(const rdoc *d, sbuf *out)
 		if (!first)
 			sbuf_adds(out, "\r\n");
 		first = 0;
-		sbuf_add_csv_field(out, b->id, sep);
+		sbuf_add_csv_text(out, b->id, sep);
 		sbuf_addch(out, sep);
-		sbuf_add_csv_field(out, b->text ? b->text : "", sep);
+		sbuf_add_csv_text(out, b->text ? b->text : "", sep);
 		sbuf_adds(out, "\r\n");
 		for (size_t r = 0; r <= b->nrow; r++) {
 			for (size_t c = 0; c < b->ncol; c++) {
@@ -556,17 +602,10 @@ static void render_csv(const rdoc *d, sbuf *out)
 					cell_str(d, &b->cells[(r - 1) * b->ncol + c], &cell, 1);
 				else
 					sbuf_adds(&cell, b->head[c]);
-				/* a text starting like a formula stays text in a spreadsheet */
-				if ((!r || !b->cells[(r - 1) * b->ncol + c].is_num) && strchr("=+-@", cell.buf[0]) &&
-				    cell.buf[0]) {
-					sbuf t = SBUF_INIT;
-					sbuf_addch(&t, '\'');
-					sbuf_add(&t, cell.buf, cell.len);
-					sbuf_reset(&cell);
-					sbuf_add(&cell, t.buf, t.len);
-					sbuf_release(&t);
-				}
-				sbuf_add_csv_field(out, cell.buf, sep);
+				if (r && b->cells[(r - 1) * b->ncol + c].is_num)
+					sbuf_add_csv_field(out, cell.buf, sep);
+				else
+					sbuf_add_csv_text(out, cell.buf, sep);
 			}
 			sbuf_adds(out, "\r\n");
 		}
@@ -574,36 +613,78 @@ static void render_csv(const rdoc *d, sbuf *out)
 	sbuf_release(&cell);
 }
 
+/* Laid out so that the summary prints as one A4 page and an appendix:
+ * small type, two half-width blocks side by side, the appendix on a page
+ * of its own. */
 static const char html_css[] =
-	"@page{size:A4;margin:14mm 14mm 16mm 14mm}"
+	"@page{size:A4;margin:10mm 12mm 10mm 12mm}"
 	"html{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
-	"body{font-family:'DejaVu Sans','Liberation Sans',Arial,sans-serif;font-size:10.5pt;"
-	"line-height:1.4;color:#1a1a1a;max-width:182mm;margin:0 auto;padding:8mm 6mm;background:#fff}"
-	"h1{font-size:17pt;margin:0 0 2mm;color:#0b3d63}"
-	"h2{font-size:12.5pt;margin:6mm 0 2mm;padding-bottom:1mm;border-bottom:1px solid #c8d3dc;"
+	"body{font-family:'DejaVu Sans','Liberation Sans',Arial,sans-serif;font-size:9pt;"
+	"line-height:1.3;color:#1a1a1a;max-width:186mm;margin:0 auto;padding:4mm 4mm;background:#fff}"
+	"h1{font-size:14pt;margin:0 0 2mm;color:#0b3d63}"
+	"h2{font-size:10.5pt;margin:3mm 0 1mm;padding-bottom:0.5mm;border-bottom:1px solid #c8d3dc;"
 	"color:#0b3d63;break-after:avoid;page-break-after:avoid}"
-	"p{margin:0 0 2mm}p.note{color:#555;font-size:9pt}"
-	"table{border-collapse:collapse;margin:1mm 0 3mm;font-size:9.5pt;break-inside:avoid;"
+	"p{margin:0 0 1.5mm}p.note{color:#555;font-size:7.5pt}"
+	"p.lead{font-size:10pt;line-height:1.35;margin:0 0 2mm}"
+	"p.warn{border-left:4px solid #b00020;background:#fdf0f2;padding:1mm 2mm;font-weight:bold}"
+	"table{border-collapse:collapse;margin:0.5mm 0 1.5mm;font-size:8pt;break-inside:avoid;"
 	"page-break-inside:avoid}"
-	"caption{text-align:left;font-weight:bold;padding-bottom:1mm}"
-	"th,td{padding:0.6mm 2.5mm;border-bottom:1px solid #e1e6ea;vertical-align:top;text-align:left}"
+	"caption{text-align:left;font-weight:bold;padding-bottom:0.5mm}"
+	"th,td{padding:0.3mm 2mm;border-bottom:1px solid #e1e6ea;vertical-align:top;text-align:left}"
 	"th{background:#eef3f7}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;"
 	"white-space:nowrap}"
-	"td.s{color:#b00020;font-weight:bold}"
-	"figure{margin:2mm 0 4mm;break-inside:avoid;page-break-inside:avoid}"
-	"figure svg{display:block;width:100%;height:auto;max-height:95mm}"
-	"figcaption{font-size:9pt;color:#444;margin-top:1mm}"
-	"blockquote{margin:1mm 0 2mm 4mm;padding-left:3mm;border-left:3px solid #c8d3dc;"
-	"font-size:9.5pt;color:#333}"
-	"blockquote cite{display:block;font-style:normal;color:#666;font-size:8.5pt}"
-	"footer{margin-top:6mm;font-size:8.5pt;color:#666}"
+	"td.s{color:#b00020;font-weight:bold}td+td{white-space:nowrap}"
+	"figure{margin:0.5mm 0 1mm;break-inside:avoid;page-break-inside:avoid}"
+	"figure svg{display:block;width:100%;height:auto;max-height:72mm}"
+	"figcaption{font-size:7.5pt;color:#444;margin-top:0.5mm}"
+	".row{display:flex;gap:4mm;align-items:flex-start}.row>*{flex:1 1 0;min-width:0}"
+	"blockquote{margin:0.5mm 0 1mm 2mm;padding-left:2mm;border-left:3px solid #c8d3dc;"
+	"font-size:8pt;color:#333}blockquote p{margin:0}"
+	"blockquote cite{display:block;font-style:normal;color:#666;font-size:7pt}"
+	".appendix{break-before:page;page-break-before:always;font-size:8pt}"
+	".appendix h2{margin-top:0}.appendix p{margin:0 0 1mm}"
+	"@media screen{.appendix{margin-top:10mm;border-top:2px solid #0b3d63;padding-top:4mm}}"
 	"@media print{body{padding:0;max-width:none}a{color:inherit}}";
+
+static void html_table(const rdoc *d, const rd_block *b, sbuf *out, const char *heading)
+{
+	sbuf cell = SBUF_INIT;
+
+	sbuf_adds(out, "<table>\n");
+	if (b->text && *b->text && !(heading && !strcmp(heading, b->text))) {
+		sbuf_adds(out, "<caption>");
+		svg_escape(out, b->text);
+		sbuf_adds(out, "</caption>\n");
+	}
+	sbuf_adds(out, "<thead><tr>");
+	for (size_t c = 0; c < b->ncol; c++) {
+		sbuf_adds(out, b->nrow && b->cells[c].is_num ? "<th scope=\"col\" class=\"n\">" : "<th scope=\"col\">");
+		svg_escape(out, b->head[c]);
+		sbuf_adds(out, "</th>");
+	}
+	sbuf_adds(out, "</tr></thead>\n<tbody>\n");
+	for (size_t r = 0; r < b->nrow; r++) {
+		sbuf_adds(out, "<tr>");
+		for (size_t c = 0; c < b->ncol; c++) {
+			const rd_cell *ce = &b->cells[r * b->ncol + c];
+			sbuf_reset(&cell);
+			cell_str(d, ce, &cell, 0);
+			sbuf_addf(out, "<td%s>", ce->is_num ? (ce->strong ? " class=\"n s\"" : " class=\"n\"")
+							   : (ce->strong ? " class=\"s\"" : ""));
+			svg_escape(out, cell.buf);
+			sbuf_adds(out, "</td>");
+		}
+		sbuf_adds(out, "</tr>\n");
+	}
+	sbuf_adds(out, "</tbody>\n</table>\n");
+	sbuf_release(&cell);
+}
 
 static void render_html(const rdoc *d, sbuf *out)
 {
 	const report_opts *o = d->o;
-	sbuf cell = SBUF_INIT;
-	int in_section = 0;
+	const char *heading = NULL;
+	int in_section = 0, in_row = 0, in_appendix = 0;
 
 	sbuf_addf(out, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n",
 		  o->lang == REPORT_LANG_EN ? "en" : "nb");
@@ -614,6 +695,19 @@ static void render_html(const rdoc *d, sbuf *out)
 	for (size_t i = 0; i < d->n; i++) {
 		const rd_block *b = &d->b[i];
 
+		if (b->text_only)
+			continue;
+		/* half-width blocks go two to a row */
+		if (in_row && (!b->half || in_row == 2)) {
+			sbuf_adds(out, "</div>\n");
+			in_row = 0;
+		}
+		if (b->half) {
+			if (!in_row)
+				sbuf_adds(out, "<div class=\"row\">\n");
+			in_row++;
+			sbuf_adds(out, "<div>\n");
+		}
 		switch (b->kind) {
 		case RD_H1:
 			sbuf_adds(out, "<h1>");
@@ -621,16 +715,26 @@ static void render_html(const rdoc *d, sbuf *out)
 			sbuf_adds(out, "</h1>\n");
 			break;
 		case RD_H2:
+		case RD_APPENDIX:
 			if (in_section)
 				sbuf_adds(out, "</section>\n");
+			if (b->kind == RD_APPENDIX && !in_appendix) {
+				sbuf_adds(out, "<div class=\"appendix\">\n");
+				in_appendix = 1;
+			}
 			in_section = 1;
 			sbuf_adds(out, "<section>\n<h2>");
 			svg_escape(out, b->text);
 			sbuf_adds(out, "</h2>\n");
+			heading = b->text;
 			break;
 		case RD_P:
 		case RD_NOTE:
-			sbuf_adds(out, b->kind == RD_NOTE ? "<p class=\"note\">" : "<p>");
+		case RD_LEAD:
+		case RD_WARN:
+			sbuf_adds(out, b->kind == RD_NOTE ? "<p class=\"note\">"
+				       : b->kind == RD_LEAD ? "<p class=\"lead\">"
+				       : b->kind == RD_WARN ? "<p class=\"warn\" role=\"note\">" : "<p>");
 			svg_escape(out, b->text);
 			sbuf_adds(out, "</p>\n");
 			break;
@@ -656,49 +760,29 @@ static void render_html(const rdoc *d, sbuf *out)
 			sbuf_adds(out, "</figure>\n");
 			break;
 		case RD_TABLE:
-			sbuf_adds(out, "<table>\n");
-			if (b->text && *b->text) {
-				sbuf_adds(out, "<caption>");
-				svg_escape(out, b->text);
-				sbuf_adds(out, "</caption>\n");
-			}
-			sbuf_adds(out, "<thead><tr>");
-			for (size_t c = 0; c < b->ncol; c++) {
-				sbuf_adds(out, b->nrow && b->cells[c].is_num ? "<th scope=\"col\" class=\"n\">"
-									   : "<th scope=\"col\">");
-				svg_escape(out, b->head[c]);
-				sbuf_adds(out, "</th>");
-			}
-			sbuf_adds(out, "</tr></thead>\n<tbody>\n");
-			for (size_t r = 0; r < b->nrow; r++) {
-				sbuf_adds(out, "<tr>");
-				for (size_t c = 0; c < b->ncol; c++) {
-					const rd_cell *ce = &b->cells[r * b->ncol + c];
-					sbuf_reset(&cell);
-					cell_str(d, ce, &cell, 0);
-					sbuf_addf(out, "<td%s>", ce->is_num ? (ce->strong ? " class=\"n s\"" : " class=\"n\"")
-							      : (ce->strong ? " class=\"s\"" : ""));
-					svg_escape(out, cell.buf);
-					sbuf_adds(out, "</td>");
-				}
-				sbuf_adds(out, "</tr>\n");
-			}
-			sbuf_adds(out, "</tbody>\n</table>\n");
+			html_table(d, b, out, heading);
 			break;
 		}
+		if (b->half)
+			sbuf_adds(out, "</div>\n");
 	}
+	if (in_row)
+		sbuf_adds(out, "</div>\n");
 	if (in_section)
 		sbuf_adds(out, "</section>\n");
+	if (in_appendix)
+		sbuf_adds(out, "</div>\n");
 	sbuf_adds(out, "</main>\n</body>\n</html>\n");
-	sbuf_release(&cell);
 }
 
-void rdoc_render(const rdoc *d, sbuf *out)
+int rdoc_render(const rdoc *d, sbuf *out, sbuf *err)
 {
 	switch (d->o->format) {
+	case REPORT_XLSX: return rdoc_render_xlsx(d, out, err);
 	case REPORT_MD: render_md(d, out); break;
 	case REPORT_CSV: render_csv(d, out); break;
 	case REPORT_HTML: render_html(d, out); break;
 	default: render_text(d, out); break;
 	}
+	return 0;
 }

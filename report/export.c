@@ -3,14 +3,16 @@
  * with its classification.  Only the stored, scrubbed fields leave: the
  * record never holds a patient's number or name.
  */
-#include "report/report.h"
+#include "report/report_int.h"
 
 #include <string.h>
 
 typedef struct {
 	export_format fmt;
+	char sep;
 	FILE *out;
 	sbuf line;
+	report_xlsx_export *xlsx;
 	int failed;
 } export_ctx;
 
@@ -87,22 +89,40 @@ static void export_jsonl(sbuf *b, int64_t id, const avvik_record *r, const avvik
 	sbuf_adds(b, "}\n");
 }
 
-static const char *const csv_header[] = {
-	"id", "ext_id", "source", "channel", "received_at", "reported_at", "event_date",
-	"reporter_org", "reporter_name", "reporter_unit", "reporter_type",
-	"concerned_org", "concerned_name", "concerned_unit", "concerned_type",
-	"subject", "text", "source_category", "severity", "patient_related", "patient_key",
-	"category", "tags", "direction", "rules_commit",
+/* The columns of the CSV and the spreadsheet: the JSON's fields, with
+ * the parties flattened (reporter_org for reporter.org) and the tags joined
+ * by commas. */
+static const struct {
+	const char *name;
+	report_xlsx_kind kind;
+	double width;
+} export_cols[] = {
+	{ "id", XLSX_NUMBER, 8 }, { "ext_id", XLSX_TEXT, 24 }, { "source", XLSX_TEXT, 12 },
+	{ "channel", XLSX_TEXT, 10 }, { "received_at", XLSX_DATE, 19 }, { "reported_at", XLSX_DATE, 19 },
+	{ "event_date", XLSX_DATE, 12 },
+	{ "reporter_org", XLSX_TEXT, 16 }, { "reporter_name", XLSX_TEXT, 24 }, { "reporter_unit", XLSX_TEXT, 20 },
+	{ "reporter_type", XLSX_TEXT, 10 }, { "reporter_resolved", XLSX_TEXT, 10 },
+	{ "concerned_org", XLSX_TEXT, 16 }, { "concerned_name", XLSX_TEXT, 24 },
+	{ "concerned_unit", XLSX_TEXT, 20 }, { "concerned_type", XLSX_TEXT, 10 },
+	{ "concerned_resolved", XLSX_TEXT, 10 },
+	{ "subject", XLSX_TEXT, 30 }, { "text", XLSX_TEXT, 60 }, { "source_category", XLSX_TEXT, 14 },
+	{ "severity", XLSX_TEXT, 10 }, { "patient_related", XLSX_BOOL, 8 }, { "patient_key", XLSX_TEXT, 22 },
+	{ "category", XLSX_TEXT, 18 }, { "overridden", XLSX_BOOL, 8 }, { "tags", XLSX_TEXT, 14 },
+	{ "direction", XLSX_TEXT, 16 }, { "rules_commit", XLSX_TEXT, 42 },
 };
+#define N_COLS (sizeof export_cols / sizeof export_cols[0])
 
-static void export_csv(sbuf *b, int64_t id, const avvik_record *r, const avvik_class *c,
-		       const char *commit)
+/* One row: text (or NULL) per column; num[] for numbers and booleans
+ * (-1: none). */
+static void export_row(int64_t id, const avvik_record *r, const avvik_class *c, const char *commit,
+		       const char *v[N_COLS], double num[N_COLS], char idb[32])
 {
-	const char *v[sizeof csv_header / sizeof csv_header[0]];
-	char idb[32];
-	size_t i = 0, k;
+	size_t i = 0;
 
-	snprintf(idb, sizeof idb, "%lld", (long long)id);
+	for (size_t k = 0; k < N_COLS; k++)
+		num[k] = -1;
+	snprintf(idb, 32, "%lld", (long long)id);
+	num[i] = (double)id;
 	v[i++] = idb;
 	v[i++] = r->ext_id;
 	v[i++] = r->source;
@@ -114,26 +134,54 @@ static void export_csv(sbuf *b, int64_t id, const avvik_record *r, const avvik_c
 	v[i++] = r->reporter.name;
 	v[i++] = r->reporter.unit;
 	v[i++] = org_type_name(c->reporter_type);
+	v[i++] = c->reporter_how;
 	v[i++] = c->concerned_org;
 	v[i++] = r->concerned.name;
 	v[i++] = r->concerned.unit;
 	v[i++] = org_type_name(c->concerned_type);
+	v[i++] = c->concerned_how;
 	v[i++] = r->subject;
 	v[i++] = r->text;
 	v[i++] = r->source_category;
 	v[i++] = r->severity;
-	v[i++] = r->patient_related < 0 ? "" : r->patient_related ? "1" : "0";
+	num[i] = r->patient_related < 0 ? -1 : r->patient_related ? 1 : 0;
+	v[i++] = r->patient_related < 0 ? NULL : r->patient_related ? "true" : "false";
 	v[i++] = r->patient_key;
 	v[i++] = c->category;
+	num[i] = c->overridden ? 1 : 0;
+	v[i++] = c->overridden ? "true" : "false";
 	v[i++] = c->tags;
 	v[i++] = c->category ? direction_name(c->dir) : NULL;
 	v[i++] = c->category ? commit : NULL;
-	for (k = 0; k < i; k++) {
+}
+
+static void export_csv(sbuf *b, int64_t id, const avvik_record *r, const avvik_class *c,
+		       const char *commit, char sep)
+{
+	const char *v[N_COLS];
+	double num[N_COLS];
+	char idb[32];
+
+	export_row(id, r, c, commit, v, num, idb);
+	for (size_t k = 0; k < N_COLS; k++) {
 		if (k)
-			sbuf_addch(b, ',');
-		sbuf_add_csv_field(b, v[k], ',');
+			sbuf_addch(b, sep);
+		sbuf_add_csv_text(b, v[k], sep);
 	}
 	sbuf_adds(b, "\r\n");
+}
+
+static void export_xlsx(report_xlsx_export *x, int64_t id, const avvik_record *r, const avvik_class *c,
+			const char *commit)
+{
+	const char *v[N_COLS];
+	double num[N_COLS];
+	char idb[32];
+
+	export_row(id, r, c, commit, v, num, idb);
+	for (size_t k = 0; k < N_COLS; k++)
+		report_xlsx_export_cell(x, k, export_cols[k].kind, v[k], num[k]);
+	report_xlsx_export_next_row(x);
 }
 
 static int export_one(void *ctx, int64_t id, const avvik_record *r, const avvik_class *c,
@@ -141,11 +189,15 @@ static int export_one(void *ctx, int64_t id, const avvik_record *r, const avvik_
 {
 	export_ctx *e = ctx;
 
+	if (e->fmt == EXPORT_XLSX) {
+		export_xlsx(e->xlsx, id, r, c, commit);
+		return 0;
+	}
 	sbuf_reset(&e->line);
 	if (e->fmt == EXPORT_JSONL)
 		export_jsonl(&e->line, id, r, c, commit);
 	else
-		export_csv(&e->line, id, r, c, commit);
+		export_csv(&e->line, id, r, c, commit, e->sep);
 	if (fwrite(e->line.buf, 1, e->line.len, e->out) != e->line.len) {
 		e->failed = 1;
 		return -1;
@@ -163,17 +215,48 @@ int report_export(store *st, const report_opts *o, const period *p, export_forma
 	memset(&e, 0, sizeof e);
 	e.fmt = fmt;
 	e.out = out;
+	e.sep = o->csv_c ? ',' : ';';
 	sbuf_init(&e.line, 4096);
 	if (fmt == EXPORT_CSV) {
-		for (i = 0; i < sizeof csv_header / sizeof csv_header[0]; i++)
-			fprintf(out, "%s%s", i ? "," : "", csv_header[i]);
-		fputs("\r\n", out);
+		if (!o->csv_c)
+			sbuf_adds(&e.line, "\xEF\xBB\xBF");   /* Excel reads UTF-8 only with a BOM */
+		for (i = 0; i < N_COLS; i++) {
+			if (i)
+				sbuf_addch(&e.line, e.sep);
+			sbuf_add_csv_text(&e.line, export_cols[i].name, e.sep);
+		}
+		sbuf_adds(&e.line, "\r\n");
+		if (fwrite(e.line.buf, 1, e.line.len, out) != e.line.len) {
+			sbuf_release(&e.line);
+			sbuf_addf(err, "write failed");
+			return -1;
+		}
+	} else if (fmt == EXPORT_XLSX) {
+		const char *head[N_COLS];
+		double w[N_COLS];
+
+		for (i = 0; i < N_COLS; i++) {
+			head[i] = export_cols[i].name;
+			w[i] = export_cols[i].width;
+		}
+		if (report_xlsx_export_begin(&e.xlsx, head, w, N_COLS, err)) {
+			sbuf_release(&e.line);
+			return -1;
+		}
 	}
 	rc = store_export_each(st, o->commit, p, export_one, &e);
-	sbuf_release(&e.line);
 	if (rc) {
 		sbuf_addf(err, e.failed ? "write failed" : "database: %s", store_errmsg(st));
+		report_xlsx_export_abort(e.xlsx);
+		sbuf_release(&e.line);
 		return -1;
 	}
-	return 0;
+	if (e.xlsx) {
+		sbuf_reset(&e.line);
+		rc = report_xlsx_export_end(e.xlsx, &e.line, err);
+		if (!rc)
+			rc = report_write(out, &e.line, err);
+	}
+	sbuf_release(&e.line);
+	return rc ? -1 : 0;
 }

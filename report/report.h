@@ -53,7 +53,7 @@ double stats_median(const double *v, size_t n);
 void stats_anhoj_limits(size_t n, int *longest_run_max, int *min_crossings);
 
 /* ---- reports ---- */
-typedef enum { REPORT_TEXT, REPORT_JSON, REPORT_MD, REPORT_CSV, REPORT_HTML } report_format;
+typedef enum { REPORT_TEXT, REPORT_JSON, REPORT_MD, REPORT_CSV, REPORT_HTML, REPORT_XLSX } report_format;
 int report_format_parse(const char *s, report_format *out);
 
 /* What every report needs to know beyond the data: which rules commit's
@@ -70,7 +70,8 @@ typedef struct {
 	report_format format;
 	/* --- added for trend and summary; zero means the default --- */
 	report_lang lang;           /* labels: bokmål (default) or English */
-	int csv_nb;                 /* csv for Norwegian spreadsheets: ';', decimal comma, BOM */
+	int csv_c;                  /* csv in the C convention (',' and '.'); else, by default, for
+				       Norwegian spreadsheets: ';', decimal comma, UTF-8 BOM */
 	int color;                  /* ANSI colour in text (only when stdout is a terminal) */
 	/* English category label (NULL or returning NULL: the bokmål label) */
 	const char *(*category_label_en)(void *ctx, const char *code);
@@ -100,11 +101,36 @@ int report_trend(store *st, const report_opts *o, const period *range, report_by
 int report_summary(store *st, const report_opts *o, const period *p, const period *vs,
 		   FILE *out, sbuf *err);
 
-typedef enum { EXPORT_JSONL, EXPORT_CSV } export_format;
+/* report feedback: to one reporting organisation (org_id and its units):
+ * what it reported in p, how each was classified, which of its categories
+ * recur over the year up to p's end.  Its own reports only, and of those
+ * the subject, never a free text.  Formats text, md, html, xlsx. */
+int report_feedback(store *st, const report_opts *o, const char *org_id, const period *p, FILE *out,
+		    sbuf *err);
+
+typedef enum { EXPORT_JSONL, EXPORT_CSV, EXPORT_XLSX } export_format;
 /* One line/row per deviation under o->commit, in p (NULL = all); only
  * scrubbed fields, never a patient's number or name. */
 int report_export(store *st, const report_opts *o, const period *p, export_format fmt,
 		  FILE *out, sbuf *err);
+
+/* ---- a report as an e-mail (report/mail.c, GMime; charts drawn by librsvg) ---- */
+typedef struct {
+	const char *from, *from_name;     /* from_name may be NULL */
+	const char *const *to;            /* "a@b" or "Name <a@b>" */
+	size_t n_to;
+	const char *subject;
+	const char *text;                 /* the plain-text part */
+	const char *html;                 /* the HTML part; its inline <svg> charts are sent as
+					     PNG images referenced by cid: */
+	const void *attachment;           /* e.g. the xlsx; NULL for none */
+	size_t attachment_len;
+	const char *attachment_name, *attachment_type;
+	const char *domain;               /* of the Message-ID */
+} report_mail;
+/* Builds the RFC 5322 message into out; *message_id (caller frees) gets
+ * its Message-ID.  0 ok; -1 with err. */
+int report_mail_build(const report_mail *m, sbuf *out, char **message_id, sbuf *err);
 
 /* ---- run charts and charts ---- */
 
@@ -194,6 +220,8 @@ typedef struct {
 	 * page.  NULL = "svg-" + a hash of the chart kind, title and size. */
 	const char *id;
 	int show_title;         /* also draw the title as visible text */
+	int en;                 /* legends, month names and text alternatives in English */
+	int plain;              /* legends without method names (Laney U′): for lay readers */
 } svg_opts;
 
 typedef struct {

@@ -27,18 +27,24 @@
 #define C_GRID "#dddddd"
 #define C_SERIES "#1f4e79"   /* dark blue */
 #define C_BAR "#5b8db8"      /* mid blue */
-#define C_MEDIAN "#555555"
+#define C_MEDIAN "#6a3d9a"   /* purple: apart from the brown-red centre line */
 #define C_LIMIT "#8c2d04"    /* dark brown-red */
 #define C_RUN "#e66100"      /* orange: distinct from blue for colour-blind readers */
 #define C_OUT "#b2182b"      /* red */
 #define C_CUM "#222222"
 
 /* average glyph advance of the sans-serif font, as a share of the font size */
-#define CHAR_W 0.56
+#define CHAR_W 0.6   /* DejaVu Sans, Chromium's fallback for Arial, is wide */
 
 static const char *const month_abbr[12] = {
 	"jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des"
 };
+static const char *const month_abbr_en[12] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+};
+
+/* a fixed word of a chart in the chart's language */
+#define SL(o, nb, en_) ((o)->en ? (en_) : (nb))
 
 /* ---------------------------------------------------------------------- */
 /* text and numbers                                                        */
@@ -196,6 +202,43 @@ static void truncated(sbuf *out, const char *s, size_t max)
 	}
 	sbuf_add(out, start, (size_t)(p - start));
 	sbuf_adds(out, "\xE2\x80\xA6"); /* … */
+}
+
+/* s broken at a space into at most two lines of about max code points
+ * each (the second cut with an ellipsis only when even that is too long);
+ * returns the number of lines. */
+static int two_lines(const char *s, size_t max, sbuf *l1, sbuf *l2)
+{
+	const char *best = NULL, *p;
+	size_t n = text_chars(s), before = 0, best_gap = (size_t)-1;
+
+	sbuf_reset(l1);
+	sbuf_reset(l2);
+	if (!s)
+		s = "";
+	if (n <= max) {
+		sbuf_adds(l1, s);
+		return 1;
+	}
+	/* the space nearest the middle that leaves a first line within max */
+	for (p = s; *p; p++) {
+		if ((*(const unsigned char *)p & 0xC0) != 0x80)
+			before++;
+		if (*p == ' ' && before - 1 <= max) {
+			size_t gap = before - 1 > n / 2 ? before - 1 - n / 2 : n / 2 - (before - 1);
+			if (gap < best_gap) {
+				best_gap = gap;
+				best = p;
+			}
+		}
+	}
+	if (!best) {
+		truncated(l1, s, max);
+		return 1;
+	}
+	sbuf_add(l1, s, (size_t)(best - s));
+	truncated(l2, best + 1, max);
+	return 2;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -490,7 +533,7 @@ static void legend_draw(sbuf *out, const legend *lg)
 			marker(out, MK_CIRCLE, x + 10, y, 3.5, it->colour, NULL);
 			break;
 		case LG_DASH:
-			line(out, x, y, x + 20, y, it->colour, 1.5, "6 4", NULL);
+			line(out, x, y, x + 20, y, it->colour, 2, "8 4", NULL);
 			break;
 		case LG_DOT:
 			line(out, x, y, x + 20, y, it->colour, 1.5, "2 3", NULL);
@@ -525,7 +568,7 @@ static void legend_free(legend *lg)
 /* ---------------------------------------------------------------------- */
 
 /* "jan 23" for point i, or the caller's label */
-static void x_label(sbuf *out, const svg_series *s, size_t i, int y0, int m0)
+static void x_label(sbuf *out, const svg_opts *o, const svg_series *s, size_t i, int y0, int m0)
 {
 	if (s->x_labels) {
 		sbuf_adds(out, s->x_labels[i] ? s->x_labels[i] : "");
@@ -534,7 +577,7 @@ static void x_label(sbuf *out, const svg_series *s, size_t i, int y0, int m0)
 	if (y0 < 0)
 		return;
 	long m = (long)(m0 - 1) + (long)i;
-	sbuf_addf(out, "%s %02ld", month_abbr[m % 12], (long)((y0 + m / 12) % 100));
+	sbuf_addf(out, "%s %02ld", (o->en ? month_abbr_en : month_abbr)[m % 12], (long)((y0 + m / 12) % 100));
 }
 
 static int parse_month(const char *s, int *year, int *month)
@@ -567,33 +610,35 @@ static size_t label_step(size_t n, double plot_w, double label_w)
 static void desc_runchart(sbuf *d, const svg_opts *o, const svg_series *s,
 			  const runchart_result *rc, int y0, int m0)
 {
-	sbuf_addf(d, "Serie med %zu punkter", s->n);
+	sbuf_addf(d, SL(o, "Serie med %zu punkter", "Series of %zu points"), s->n);
 	if (s->n && (s->x_labels || y0 >= 0)) {
 		sbuf_adds(d, " (");
-		x_label(d, s, 0, y0, m0);
+		x_label(d, o, s, 0, y0, m0);
 		sbuf_adds(d, " \xE2\x80\x93 ");
-		x_label(d, s, s->n - 1, y0, m0);
+		x_label(d, o, s, s->n - 1, y0, m0);
 		sbuf_adds(d, ")");
 	}
 	sbuf_adds(d, ".");
 	if (rc && !isnan(rc->median)) {
 		sbuf_adds(d, " Median ");
 		shown(d, o, rc->median, auto_decimals(rc->median));
-		sbuf_addf(d, ". Lengste serie %d punkter (signal over %d)%s.", rc->longest_run,
-			  rc->longest_run_max, rc->signal_shift ? ": signal om skift" : "");
-		sbuf_addf(d, " Antall kryssinger %d (signal under %d)%s.", rc->crossings,
-			  rc->crossings_min,
-			  rc->signal_crossings ? ": signal, for f\xC3\xA5 kryssinger" : "");
+		sbuf_addf(d, SL(o, ". Lengste serie %d punkter (signal over %d)%s.",
+				". Longest run %d points (signal above %d)%s."), rc->longest_run,
+			  rc->longest_run_max, rc->signal_shift ? SL(o, ": signal om skift", ": a shift") : "");
+		sbuf_addf(d, SL(o, " Antall kryssinger %d (signal under %d)%s.", " Crossings %d (signal below %d)%s."),
+			  rc->crossings, rc->crossings_min,
+			  rc->signal_crossings ? SL(o, ": signal, for f\xC3\xA5 kryssinger", ": too few crossings") : "");
 		if (!rc->signal)
-			sbuf_adds(d, " Ingen tegn til ikke-tilfeldig variasjon.");
+			sbuf_adds(d, SL(o, " Ingen tegn til ikke-tilfeldig variasjon.", " No sign of non-random variation."));
 	}
 	if (s->limits) {
 		const ctrlchart *cc = s->limits;
-		sbuf_adds(d, " Senterlinje ");
+		sbuf_adds(d, SL(o, " Senterlinje ", " Centre line "));
 		shown(d, o, cc->center, auto_decimals(cc->center));
-		sbuf_addf(d, ", kontrollgrenser 3 sigma%s; %zu punkt%s utenfor grensene.",
+		sbuf_addf(d, SL(o, ", kontrollgrenser 3 sigma%s; %zu punkt%s utenfor grensene.",
+				", control limits 3 sigma%s; %zu point%s outside the limits."),
 			  cc->laney ? " (Laney U\xE2\x80\xB2)" : "", cc->n_outside,
-			  cc->n_outside == 1 ? "" : "er");
+			  cc->n_outside == 1 ? "" : SL(o, "er", "s"));
 	}
 }
 
@@ -630,13 +675,14 @@ void svg_runchart(sbuf *out, const svg_opts *o_in, const svg_series *s, const ru
 	svg_open(out, o, "run", W, H, n, title, desc);
 
 	/* legend */
-	legend_add(&lg, LG_LINE_POINT, C_SERIES, s && s->y_name ? s->y_name : "Antall");
+	legend_add(&lg, LG_LINE_POINT, C_SERIES, s && s->y_name ? s->y_name : SL(o, "Antall", "Count"));
 	if (rc && !isnan(rc->median)) {
 		sbuf_reset(&tmp);
 		sbuf_adds(&tmp, "Median ");
 		shown(&tmp, o, rc->median, auto_decimals(rc->median));
 		if (rc->signal_crossings)
-			sbuf_addf(&tmp, " \xE2\x80\x93 for f\xC3\xA5 kryssinger (%d < %d)",
+			sbuf_addf(&tmp, SL(o, " \xE2\x80\x93 for f\xC3\xA5 kryssinger (%d < %d)",
+					   " \xE2\x80\x93 too few crossings (%d < %d)"),
 				  rc->crossings, rc->crossings_min);
 		legend_add(&lg, LG_DASH, rc->signal_crossings ? C_RUN : C_MEDIAN, tmp.buf);
 	}
@@ -646,11 +692,12 @@ void svg_runchart(sbuf *out, const svg_opts *o_in, const svg_series *s, const ru
 			if (cc->ucl[i] != cc->ucl[0] || cc->lcl[i] != cc->lcl[0])
 				constant = 0;
 		sbuf_reset(&tmp);
-		sbuf_adds(&tmp, "Senterlinje ");
+		sbuf_adds(&tmp, SL(o, "Senterlinje (snitt) ", "Centre line (mean) "));
 		shown(&tmp, o, cc->center, auto_decimals(cc->center));
 		legend_add(&lg, LG_LINE, C_LIMIT, tmp.buf);
 		sbuf_reset(&tmp);
-		sbuf_adds(&tmp, cc->laney ? "Kontrollgrenser (Laney U\xE2\x80\xB2)" : "Kontrollgrenser");
+		sbuf_adds(&tmp, cc->laney && !o->plain ? SL(o, "Kontrollgrenser (Laney U\xE2\x80\xB2)", "Control limits (Laney U\xE2\x80\xB2)")
+					  : SL(o, "Kontrollgrenser", "Control limits"));
 		if (constant && n) {
 			sbuf_addch(&tmp, ' ');
 			shown(&tmp, o, cc->lcl[0], auto_decimals(cc->lcl[0]));
@@ -661,14 +708,18 @@ void svg_runchart(sbuf *out, const svg_opts *o_in, const svg_series *s, const ru
 	}
 	if (n_run) {
 		sbuf_reset(&tmp);
-		sbuf_addf(&tmp, "Signal: serie over %d punkter p\xC3\xA5 samme side av median",
+		sbuf_addf(&tmp, SL(o, "Signal: serie over %d punkter p\xC3\xA5 samme side av median",
+				   "Signal: run of more than %d points on one side of the median"),
 			  rc->longest_run_max);
 		legend_add(&lg, LG_TRIANGLE, C_RUN, tmp.buf);
 	}
 	if (n_out)
-		legend_add(&lg, LG_DIAMOND, C_OUT, "Utenfor kontrollgrensene");
+		legend_add(&lg, LG_DIAMOND, C_OUT, SL(o, "Utenfor kontrollgrensene", "Outside the control limits"));
 
-	double mL = 52, mR = 16, mB = 40, top0 = o->show_title ? 34 : 14;
+	/* the median and the centre line are labelled at their right ends,
+	 * so that two lines close together are still told apart */
+	int label_lines = n && ((rc && !isnan(rc->median)) || cc);
+	double mL = 52, mR = label_lines ? 84 : 16, mB = 40, top0 = o->show_title ? 34 : 14;
 	double lg_h = legend_layout(&lg, mL, top0 + 4, W - mL - mR);
 	double mT = top0 + lg_h + 8;
 	double pw = W - mL - mR;
@@ -707,7 +758,7 @@ void svg_runchart(sbuf *out, const svg_opts *o_in, const svg_series *s, const ru
 		size_t maxlab = 0;
 		for (size_t i = 0; i < n; i++) {
 			sbuf_reset(&tmp);
-			x_label(&tmp, s, i, y0, m0);
+			x_label(&tmp, o, s, i, y0, m0);
 			if (text_chars(tmp.buf) > maxlab)
 				maxlab = text_chars(tmp.buf);
 		}
@@ -722,7 +773,7 @@ void svg_runchart(sbuf *out, const svg_opts *o_in, const svg_series *s, const ru
 			if (!lab)
 				continue;
 			sbuf_reset(&tmp);
-			x_label(&tmp, s, i, y0, m0);
+			x_label(&tmp, o, s, i, y0, m0);
 			text(out, x, ax.bottom + 18, "middle", 11, NULL, tmp.buf);
 		}
 		sbuf_adds(out, "</g>\n");
@@ -757,11 +808,37 @@ void svg_runchart(sbuf *out, const svg_opts *o_in, const svg_series *s, const ru
 		sbuf_adds(out, "</g>\n");
 	}
 
-	/* the median */
+	/* the median: long dashes, thicker than the solid centre line */
 	if (rc && !isnan(rc->median) && n) {
 		double y = ypix(&ax, rc->median);
-		line(out, mL, y, W - mR, y, rc->signal_crossings ? C_RUN : C_MEDIAN,
-		     rc->signal_crossings ? 2 : 1.5, "6 4", "median");
+		line(out, mL, y, W - mR, y, rc->signal_crossings ? C_RUN : C_MEDIAN, 2, "8 4", "median");
+	}
+	if (label_lines) {
+		double ym = rc && !isnan(rc->median) ? ypix(&ax, rc->median) : NAN;
+		double yc = cc ? ypix(&ax, cc->center) : NAN;
+
+		/* keep the two labels a line apart: the higher value above */
+		if (!isnan(ym) && !isnan(yc) && fabs(ym - yc) < 13) {
+			double mid = (ym + yc) / 2, up = ym < yc || (ym == yc && rc->median >= cc->center);
+			ym = mid + (up ? -6.5 : 6.5);
+			yc = mid + (up ? 6.5 : -6.5);
+		}
+		sbuf_adds(out, "<g class=\"line-labels\">\n");
+		if (!isnan(ym)) {
+			sbuf_reset(&tmp);
+			sbuf_adds(&tmp, "Median ");
+			shown(&tmp, o, rc->median, auto_decimals(rc->median));
+			text(out, W - mR + 4, ym + 4, "start", 11,
+			     rc->signal_crossings ? "class=\"lbl-median\" fill=\"" C_RUN "\""
+						  : "class=\"lbl-median\" fill=\"" C_MEDIAN "\"", tmp.buf);
+		}
+		if (!isnan(yc)) {
+			sbuf_reset(&tmp);
+			sbuf_adds(&tmp, SL(o, "Snitt ", "Mean "));
+			shown(&tmp, o, cc->center, auto_decimals(cc->center));
+			text(out, W - mR + 4, yc + 4, "start", 11, "class=\"lbl-cl\" fill=\"" C_LIMIT "\"", tmp.buf);
+		}
+		sbuf_adds(out, "</g>\n");
 	}
 
 	/* the series: a line broken at missing points */
@@ -815,7 +892,7 @@ void svg_runchart(sbuf *out, const svg_opts *o_in, const svg_series *s, const ru
 #undef XP
 
 	if (!n)
-		text(out, mL + pw / 2, (ax.top + ax.bottom) / 2, "middle", 13, NULL, "Ingen data");
+		text(out, mL + pw / 2, (ax.top + ax.bottom) / 2, "middle", 13, NULL, SL(o, "Ingen data", "No data"));
 	legend_draw(out, &lg);
 	sbuf_adds(out, "</svg>\n");
 
@@ -843,7 +920,7 @@ static int cmp_pareto(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-#define PARETO_LABEL_MAX 26
+#define PARETO_LABEL_MAX 28   /* per line; two lines */
 
 void svg_pareto(sbuf *out, const svg_opts *o_in, const char *const *labels, const long *counts,
 		size_t n, const char *title, const char *desc)
@@ -869,9 +946,10 @@ void svg_pareto(sbuf *out, const svg_opts *o_in, const char *const *labels, cons
 	}
 
 	if (!desc) {
-		sbuf_addf(&gen, "Pareto-diagram over %zu kategorier, til sammen %ld.", n, total);
+		sbuf_addf(&gen, SL(o, "Pareto-diagram over %zu kategorier, til sammen %ld.",
+				   "Pareto chart of %zu categories, %ld in all."), n, total);
 		for (size_t i = 0; i < n && i < 3 && total > 0; i++) {
-			sbuf_addf(&gen, " %s", i == 0 ? "St\xC3\xB8rst:" : "Deretter:");
+			sbuf_addf(&gen, " %s", i == 0 ? SL(o, "St\xC3\xB8rst:", "Largest:") : SL(o, "Deretter:", "Then:"));
 			sbuf_addch(&gen, ' ');
 			sbuf_adds(&gen, labels && labels[it[i].idx] ? labels[it[i].idx] : "?");
 			sbuf_addf(&gen, " %ld (", it[i].count);
@@ -882,18 +960,22 @@ void svg_pareto(sbuf *out, const svg_opts *o_in, const char *const *labels, cons
 	}
 	svg_open(out, o, "pareto", W, H, n, title, desc);
 
-	legend_add(&lg, LG_BAR, C_BAR, "Antall");
-	legend_add(&lg, LG_LINE_POINT, C_CUM, "Kumulativ andel (h\xC3\xB8yre akse)");
+	legend_add(&lg, LG_BAR, C_BAR, SL(o, "Antall", "Count"));
+	legend_add(&lg, LG_LINE_POINT, C_CUM, SL(o, "Kumulativ andel (h\xC3\xB8yre akse)", "Cumulative share (right axis)"));
 
-	/* room for labels rotated by 40 degrees: sin 40 = 0.64 */
+	/* room for labels rotated by 40 degrees (sin 40 = 0.64), each on at
+	 * most two lines, so that long category names are not cut */
 	size_t maxlab = 0;
+	int maxlines = 1;
+	sbuf l1 = SBUF_INIT, l2 = SBUF_INIT;
 	for (size_t i = 0; i < n; i++) {
-		size_t c = text_chars(labels ? labels[i] : NULL);
+		int nl = two_lines(labels ? labels[i] : NULL, PARETO_LABEL_MAX, &l1, &l2);
+		size_t c = text_chars(l1.buf) > text_chars(l2.buf) ? text_chars(l1.buf) : text_chars(l2.buf);
 		if (c > maxlab)
 			maxlab = c;
+		if (nl > maxlines)
+			maxlines = nl;
 	}
-	if (maxlab > PARETO_LABEL_MAX)
-		maxlab = PARETO_LABEL_MAX;
 
 	double mL = 52, mR = 52, top0 = o->show_title ? 34 : 14;
 
@@ -902,22 +984,22 @@ void svg_pareto(sbuf *out, const svg_opts *o_in, const char *const *labels, cons
 	for (int pass = 0; pass < 2 && n; pass++) {
 		double band0 = (W - mL - mR) / (double)n, need = mL;
 		for (size_t i = 0; i < n; i++) {
-			sbuf_reset(&tmp);
-			truncated(&tmp, labels ? labels[it[i].idx] : NULL, PARETO_LABEL_MAX);
-			double reach = text_width(tmp.buf, 11) * 0.77 + 4;
+			two_lines(labels ? labels[it[i].idx] : NULL, PARETO_LABEL_MAX, &l1, &l2);
+			double w1 = text_width(l1.buf, 11), w2 = text_width(l2.buf, 11);
+			double reach = (w1 > w2 ? w1 : w2) * 0.77 + 4;
 			double want = reach + 2 - band0 * ((double)i + 0.5);
 			if (want > need)
 				need = want;
 		}
-		if (need > W * 0.3)
-			need = W * 0.3;
+		if (need > W * 0.4)
+			need = W * 0.4;
 		mL = need > mL ? need : mL;
 	}
 	double lg_h = legend_layout(&lg, mL, top0 + 4, W - mL - mR);
 	double mT = top0 + lg_h + 14;
-	double mB = 20 + (double)maxlab * 11 * CHAR_W * 0.64 + 12;
-	if (mB > H * 0.45)
-		mB = H * 0.45;
+	double mB = 20 + (double)maxlab * 11 * CHAR_W * 0.64 + 12 + (maxlines - 1) * 11;
+	if (mB > H * 0.55)
+		mB = H * 0.55;
 	double pw = W - mL - mR;
 	yaxis ax;
 	long maxc = n ? it[0].count : 0;
@@ -960,12 +1042,11 @@ void svg_pareto(sbuf *out, const svg_opts *o_in, const char *const *labels, cons
 	}
 	sbuf_adds(out, "</g>\n");
 
-	/* category labels, rotated */
+	/* category labels, rotated, on one or two lines */
 	sbuf_adds(out, "<g class=\"x-labels\">\n");
 	for (size_t i = 0; i < n; i++) {
 		double xc = mL + band * ((double)i + 0.5), yl = ax.bottom + 14;
-		sbuf_reset(&tmp);
-		truncated(&tmp, labels ? labels[it[i].idx] : NULL, PARETO_LABEL_MAX);
+		int nl = two_lines(labels ? labels[it[i].idx] : NULL, PARETO_LABEL_MAX, &l1, &l2);
 		sbuf_adds(out, "<text");
 		attr_num(out, "x", xc);
 		attr_num(out, "y", yl);
@@ -974,10 +1055,24 @@ void svg_pareto(sbuf *out, const svg_opts *o_in, const char *const *labels, cons
 		sbuf_addch(out, ' ');
 		coord(out, yl);
 		sbuf_adds(out, ")\">");
-		svg_escape(out, tmp.buf);
+		if (nl == 1) {
+			svg_escape(out, l1.buf);
+		} else {
+			sbuf_adds(out, "<tspan");
+			attr_num(out, "x", xc);
+			sbuf_adds(out, ">");
+			svg_escape(out, l1.buf);
+			sbuf_adds(out, " </tspan><tspan");   /* the space keeps the words apart in the text's value */
+			attr_num(out, "x", xc);
+			sbuf_adds(out, " dy=\"11\">");
+			svg_escape(out, l2.buf);
+			sbuf_adds(out, "</tspan>");
+		}
 		sbuf_adds(out, "</text>\n");
 	}
 	sbuf_adds(out, "</g>\n");
+	sbuf_release(&l1);
+	sbuf_release(&l2);
 
 	/* cumulative percentage */
 	if (n && total > 0) {
@@ -1003,7 +1098,7 @@ void svg_pareto(sbuf *out, const svg_opts *o_in, const char *const *labels, cons
 		sbuf_adds(out, "</g>\n");
 	}
 	if (!n || total == 0)
-		text(out, mL + pw / 2, (ax.top + ax.bottom) / 2, "middle", 13, NULL, "Ingen data");
+		text(out, mL + pw / 2, (ax.top + ax.bottom) / 2, "middle", 13, NULL, SL(o, "Ingen data", "No data"));
 
 	legend_draw(out, &lg);
 	sbuf_adds(out, "</svg>\n");
@@ -1039,7 +1134,7 @@ void svg_hbars(sbuf *out, const svg_opts *o_in, const char *const *labels, const
 			maxv = values[i];
 
 	if (!desc) {
-		sbuf_addf(&gen, "Liggende s\xC3\xB8yler, %zu rader:", n);
+		sbuf_addf(&gen, SL(o, "Liggende s\xC3\xB8yler, %zu rader:", "Horizontal bars, %zu rows:"), n);
 		for (size_t i = 0; i < n; i++) {
 			sbuf_adds(&gen, i ? "; " : " ");
 			sbuf_adds(&gen, labels && labels[i] ? labels[i] : "?");
@@ -1059,7 +1154,7 @@ void svg_hbars(sbuf *out, const svg_opts *o_in, const char *const *labels, const
 		if (w > lab_w)
 			lab_w = w;
 	}
-	lab_w += 10;
+	lab_w += 22;   /* wide glyphs (→) and the gap to the axis */
 	if (lab_w < W * 0.15)
 		lab_w = W * 0.15;
 	if (lab_w > W * 0.45)
@@ -1107,7 +1202,7 @@ void svg_hbars(sbuf *out, const svg_opts *o_in, const char *const *labels, const
 	}
 	sbuf_adds(out, "</g>\n");
 	if (!n)
-		text(out, W / 2.0, top0 + rows_h / 2 + 4, "middle", 13, NULL, "Ingen data");
+		text(out, W / 2.0, top0 + rows_h / 2 + 4, "middle", 13, NULL, SL(o, "Ingen data", "No data"));
 	sbuf_adds(out, "</svg>\n");
 
 	sbuf_release(&tmp);

@@ -65,7 +65,7 @@ static double point_value(const report_series *s, size_t i)
 	return s->u_chart ? s->y[i] / s->months[i] : s->y[i];
 }
 
-void report_series_figure(rdoc *d, const report_series *s, const char *id, const char *title)
+void report_series_figure(rdoc *d, const report_series *s, const char *id, const char *title, int plain)
 {
 	const report_opts *o = d->o;
 	svg_opts so = { 0 };
@@ -79,7 +79,10 @@ void report_series_figure(rdoc *d, const report_series *s, const char *id, const
 		labels[i] = s->key[i];
 	}
 	so.decimal_comma = o->lang != REPORT_LANG_EN;
+	so.en = o->lang == REPORT_LANG_EN;
+	so.plain = plain;
 	so.id = id;
+	so.height = 200;
 	ss.n = s->n;
 	ss.y = v;
 	if (s->by == REPORT_BY_QUARTER)
@@ -90,12 +93,15 @@ void report_series_figure(rdoc *d, const report_series *s, const char *id, const
 	ss.limits = s->cc.n == s->n ? &s->cc : NULL;
 	svg_runchart(&svg, &so, &ss, &s->rc, title, NULL);
 	sbuf_adds(&cap, title);
-	sbuf_adds(&cap, RL(o, ". Stiplet linje: median; prikkete linjer: kontrollgrenser (3σ",
-			   ". Dashed line: median; dotted lines: control limits (3σ"));
-	if (s->cc.laney)
-		sbuf_adds(&cap, RL(o, ", Laneys U′", ", Laney's U′"));
-	sbuf_adds(&cap, RL(o, "); trekanter: punkter i et for langt løp; ruter: punkter utenfor grensene.",
-			   "); triangles: points in a too long run; diamonds: points outside the limits."));
+	/* the lines are named in the legend and at their ends; the caption
+	 * says only what the reader cannot see */
+	if (plain && s->cc.n == s->n)
+		sbuf_adds(&cap, RL(o, ". Punkter utenfor kontrollgrensene er uvanlige", ". Points outside the control limits are unusual"));
+	else if (s->cc.laney)
+		sbuf_adds(&cap, RL(o, ". Kontrollgrensene er Laneys U′ (3σ)", ". The control limits are Laney's U′ (3σ)"));
+	else if (s->cc.n == s->n)
+		sbuf_adds(&cap, RL(o, ". Kontrollgrenser: 3σ", ". Control limits: 3σ"));
+	sbuf_adds(&cap, ".");
 	rdoc_figure(d, cap.buf, svg.buf);
 	sbuf_release(&svg);
 	sbuf_release(&cap);
@@ -216,7 +222,7 @@ static void trend_doc(rdoc *d, const report_series *s, const period *range)
 	unsigned char *mark = xcalloc(s->n ? s->n : 1, 1);
 	double *v = xmalloc((s->n ? s->n : 1) * sizeof *v);
 	double total = 0;
-	int have_cc = s->cc.n == s->n && s->n;
+	int have_cc = s->cc.n == s->n && s->n, any_signal = 0;
 	rd_block *tb;
 
 	for (size_t i = 0; i < s->n; i++) {
@@ -238,14 +244,18 @@ static void trend_doc(rdoc *d, const report_series *s, const period *range)
 	sbuf_adds(&t, s->by == REPORT_BY_QUARTER ? RL(o, "Kvartalsvis seriediagram", "Quarterly run chart")
 						 : RL(o, "Månedlig seriediagram", "Monthly run chart"));
 	report_filter_title(o, &t);
-	report_series_figure(d, s, "trend", t.buf);
+	report_series_figure(d, s, "trend", t.buf, 0);
+	/* a Signal column only when some point has one: an empty column reads
+	 * as a fault of the report */
+	for (size_t i = 0; i < s->n && !any_signal; i++)
+		any_signal = mark[i] || (have_cc && s->cc.outside[i]);
 	{
 		const char *head_nb[] = { s->by == REPORT_BY_QUARTER ? "Kvartal" : "Måned", "Antall",
 					  s->u_chart ? "Per måned" : "Median", "Nedre grense", "Øvre grense",
-					  "Signal", NULL };
+					  any_signal ? "Signal" : NULL, NULL };
 		const char *head_en[] = { s->by == REPORT_BY_QUARTER ? "Quarter" : "Month", "Count",
 					  s->u_chart ? "Per month" : "Median", "Lower limit", "Upper limit",
-					  "Signal", NULL };
+					  any_signal ? "Signal" : NULL, NULL };
 		tb = rdoc_table(d, "series", RL(o, "Serien", "The series"),
 				o->lang == REPORT_LANG_EN ? head_en : head_nb);
 	}
@@ -257,6 +267,8 @@ static void trend_doc(rdoc *d, const report_series *s, const period *range)
 		rdoc_cell_num(tb, s->u_chart ? v[i] : s->rc.median, 1);
 		rdoc_cell_num(tb, have_cc ? s->cc.lcl[i] : NAN, 1);
 		rdoc_cell_num(tb, have_cc ? s->cc.ucl[i] : NAN, 1);
+		if (!any_signal)
+			continue;
 		if (have_cc && s->cc.outside[i] > 0)
 			sbuf_adds(&sig, RL(o, "over øvre grense", "above the upper limit"));
 		else if (have_cc && s->cc.outside[i] < 0)
@@ -338,8 +350,10 @@ int report_trend(store *st, const report_opts *o, const period *range_in, report
 		report_filter_title(o, &title);
 		rdoc_init(&d, o, title.buf);
 		trend_doc(&d, &s, &range);
-		rdoc_render(&d, &text);
+		rc = rdoc_render(&d, &text, err);
 		rdoc_clear(&d);
+		if (rc)
+			goto out;
 	}
 	rc = report_write(out, &text, err);
 out:

@@ -41,6 +41,7 @@ static const char *const count_sql[STORE_Q__COUNT] = {
 	[STORE_Q_QUARTER_PAIR] = QCOUNT(QQUARTER " || char(9) || " QPARTY("reporter")
 					" || char(9) || " QPARTY("concerned")),
 	[STORE_Q_MONTH_CATEGORY] = QCOUNT(QMONTH " || char(9) || " QCAT),
+	[STORE_Q_SOURCE_MONTH] = QCOUNT("coalesce(d.source, '') || char(9) || " QMONTH),
 };
 
 static const char sql_range[] = "SELECT min(d.count_date), max(d.count_date)" QFROM;

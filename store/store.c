@@ -185,6 +185,14 @@ static const char *const migrations[] = {
 	/* 4: the format a file was read as (a re-run with another --format
 	 * reads it again); quarantine.origin names the file for a retry */
 	"ALTER TABLE source_file ADD COLUMN format TEXT;",
+	/* 5: deliveries by e-mail (delivery.c): one row per delivery, period and
+	 * recipient group, so a period is sent once and a failure is retried */
+	"CREATE TABLE delivery ("
+	"  name TEXT NOT NULL, period_start TEXT NOT NULL, period_end TEXT NOT NULL,"
+	"  target TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),"
+	"  attempts INTEGER NOT NULL, last_error TEXT, message_id TEXT, recipients TEXT,"
+	"  first_try_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+	"  PRIMARY KEY (name, period_start, period_end, target)) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

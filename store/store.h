@@ -227,6 +227,18 @@ int store_cursor_put(store *st, const char *source, const char *key, const char 
  * parent is not stored), -1 error. */
 int store_raw_set_parent(store *st, int64_t raw_id, const char *parent_sha256);
 
+/* ---- deliveries by e-mail (store/delivery.c) ---- */
+/* A delivery NAME of period p to target ("" for the delivery's recipients,
+ * an org id for a per-organisation feedback report).  store_delivery_state:
+ * 1 sent, 0 never tried or failed (*attempts gets the tries so far), -1
+ * error. */
+int store_delivery_state(store *st, const char *name, const period *p, const char *target,
+			 int *attempts);
+/* Records one try: ok, or failed with error (never a secret); message_id
+ * and recipients (comma-separated) as sent.  0 or -1. */
+int store_delivery_record(store *st, const char *name, const period *p, const char *target, int ok,
+			  const char *error, const char *message_id, const char *recipients);
+
 /* ---- report queries beyond store_count (store/query.c) ---- */
 /* A filter on the effective classification (overrides applied).  NULL
  * fields filter nothing. */
@@ -250,6 +262,7 @@ typedef enum {
 	STORE_Q_QUARTER_PAIR,    /* "2024-Q1	tromso	unn-tromso": reporter and
 				    concerned org id, else "?" + the name as written */
 	STORE_Q_MONTH_CATEGORY,  /* "2024-03	epikrise" */
+	STORE_Q_SOURCE_MONTH,    /* "docmap	2024-03": which months each source covers */
 	STORE_Q__COUNT
 } store_qgroup;
 /* Like store_count, with a filter and more groupings; keys in key order. */

@@ -18,7 +18,7 @@ like "headline: 351 in 2024 against 424 in 2023" summary.flat '351 samhandlingsa
 like "headline: the exact Poisson test" summary.flat 'Rateforhold 2024/2023: 0,828 \(95 % KI 0,717–0,956\), p = 0,0097'
 like "over-dispersion caveat" summary.flat 'Tellingene er overspredt'
 for c in Epikrise 'Legemidler og legemiddelliste' 'Pasientopplysninger og nødvendig informasjon' 'Dialog og kommunikasjon'; do
-	like "recurring category: $c" summary.txt "^  $c +[3-8]  20[0-9]{2}-Q[1-4]  20[0-9]{2}-Q[1-4] "
+	like "recurring category: $c" summary.txt "^  $c +[3-8]  20[0-9]{2}-Q[1-4]–20[0-9]{2}-Q[1-4] "
 done
 like "data counts with the rules commit" summary.flat "Regelsett: commit $(git -C rules rev-parse HEAD)"
 exits "summary as json" 0 avvik --db d.db report summary --period 2024 --format json -o summary.json

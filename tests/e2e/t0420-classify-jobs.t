@@ -38,7 +38,7 @@ is "one classification per deviation" "$(sql three.db 'select count(*), count(di
 	"775|775"
 avvik --db one.db export --format csv -o one.csv
 avvik --db three.db export --format csv -o three.csv
-ok "the export has every deviation" test "$(grep -c '^[0-9][0-9]*,' one.csv)" -ge 775
+ok "the export has every deviation" test "$(grep -c '^[0-9][0-9]*;' one.csv)" -ge 775
 same "the same csv export" three.csv one.csv
 avvik --db one.db export --format jsonl -o one.jsonl
 avvik --db three.db export --format jsonl -o three.jsonl

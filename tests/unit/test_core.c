@@ -56,6 +56,25 @@ static void test_sbuf_csv(void **state)
 	sbuf_release(&sb);
 }
 
+/* OWASP CSV injection: a text a spreadsheet would run as a formula gets a
+ * leading quote; other texts are left as they are. */
+static void test_sbuf_csv_text(void **state)
+{
+	static const char *const in[] = { "=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx",
+					   "Epikrise", "", "a=b" };
+	static const char *const want[] = { "\"'=HYPERLINK(\"\"http://x\"\")\"", "'+1", "'-2+3", "'@SUM(A1)",
+					    "'\tx", "\"'\rx\"", "Epikrise", "", "a=b" };
+	sbuf sb = SBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+		sbuf_reset(&sb);
+		sbuf_add_csv_text(&sb, in[i], ';');
+		assert_string_equal(sb.buf, want[i]);
+	}
+	sbuf_release(&sb);
+}
+
 static void fold_is(const char *in, const char *want)
 {
 	sbuf sb = SBUF_INIT;
@@ -212,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_sbuf_grows_and_formats),
 		cmocka_unit_test(test_sbuf_json_escapes),
 		cmocka_unit_test(test_sbuf_csv),
+		cmocka_unit_test(test_sbuf_csv_text),
 		cmocka_unit_test(test_utf8_fold),
 		cmocka_unit_test(test_utf8_valid_and_sanitize),
 		cmocka_unit_test(test_edit_distance),

@@ -182,7 +182,7 @@ static void test_html_escapes(void **state)
 	t = rdoc_table(&d, "t", "c", head);
 	rdoc_cell_text(t, "<b>");
 	rdoc_cell_num(t, 1.5, 1);
-	rdoc_render(&d, &out);
+	assert_int_equal(rdoc_render(&d, &out, NULL), 0);
 	assert_null(strstr(out.buf, "<script"));
 	assert_null(strstr(out.buf, "<b>"));
 	assert_non_null(strstr(out.buf, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; mer"));
@@ -190,19 +190,43 @@ static void test_html_escapes(void **state)
 	assert_non_null(strstr(out.buf, "@page"));
 	rdoc_clear(&d);
 
-	/* csv for Norwegian spreadsheets: BOM, ';', decimal comma, no formulas */
+	/* csv for Norwegian spreadsheets by default: BOM, ';', decimal comma, no formulas */
 	sbuf_reset(&out);
 	o.format = REPORT_CSV;
-	o.csv_nb = 1;
 	rdoc_init(&d, &o, "x");
 	t = rdoc_table(&d, "t", "c", head);
 	rdoc_cell_text(t, "=SUM(A1)");
 	rdoc_cell_num(t, -2.25, 2);
-	rdoc_render(&d, &out);
+	assert_int_equal(rdoc_render(&d, &out, NULL), 0);
 	assert_memory_equal(out.buf, "\xEF\xBB\xBF", 3);
 	assert_non_null(strstr(out.buf, "a;b\r\n'=SUM(A1);-2,25\r\n"));
 	rdoc_clear(&d);
 	sbuf_release(&out);
+}
+
+/* "p < 0,0001", never "p = < 0,0001"; NaN as a dash. */
+static void test_pvalue_spelling(void **state)
+{
+	report_opts o = { 0 };
+	sbuf b = SBUF_INIT;
+
+	(void)state;
+	report_p(&o, &b, 0.0097);
+	assert_string_equal(b.buf, "p = 0,0097");
+	sbuf_reset(&b);
+	report_p(&o, &b, 3e-9);
+	assert_string_equal(b.buf, "p < 0,0001");
+	sbuf_reset(&b);
+	report_p(&o, &b, 0.00042);
+	assert_string_equal(b.buf, "p = 0,00042");
+	sbuf_reset(&b);
+	o.lang = REPORT_LANG_EN;
+	report_p(&o, &b, 1e-5);
+	assert_string_equal(b.buf, "p < 0.0001");
+	sbuf_reset(&b);
+	report_p(&o, &b, NAN);
+	assert_string_equal(b.buf, "p = –");
+	sbuf_release(&b);
 }
 
 int main(void)
@@ -215,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_recurring),
 		cmocka_unit_test(test_excerpt),
 		cmocka_unit_test(test_html_escapes),
+		cmocka_unit_test(test_pvalue_spelling),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -234,13 +234,16 @@ static void test_runchart_shift(void **state)
 	/* the median: a dashed line, drawn in the signal colour for too few
 	 * crossings, and named with its value in the legend */
 	assert_int_equal(count(doc, "//s:line[@class = 'median' and @stroke-dasharray]"), 1);
-	assert_int_equal(count(doc, "//s:text[starts-with(., 'Median 34')]"), 1);
+	assert_int_equal(count(doc, "//s:g[@class = 'legend']//s:text[starts-with(., 'Median 34')]"), 1);
+	/* and at the line's right end, apart from the centre line's label */
+	assert_int_equal(count(doc, "//s:text[@class = 'lbl-median' and starts-with(., 'Median 34')]"), 1);
 	assert_int_equal(count(doc, "//s:text[contains(., 'for f\xC3\xA5 kryssinger')]"), 1);
 	assert_int_equal(count(doc, "//s:text[starts-with(., 'Signal: serie over 8')]"), 1);
-	/* month labels, thinned to every other month and calendar-aligned */
-	assert_int_equal(count(doc, "//s:g[@class = 'x-labels']/s:text"), 12);
+	/* month labels, thinned to every quarter (the line labels take the
+	 * right margin) and calendar-aligned */
+	assert_int_equal(count(doc, "//s:g[@class = 'x-labels']/s:text"), 8);
 	assert_int_equal(count(doc, "//s:text[. = 'jan 23']"), 1);
-	assert_int_equal(count(doc, "//s:text[. = 'nov 24']"), 1);
+	assert_int_equal(count(doc, "//s:text[. = 'okt 24']"), 1);
 	assert_int_equal(count(doc, "//s:text[. = 'feb 23']"), 0);
 	/* y axis from 0 in round steps */
 	assert_int_equal(count(doc, "//s:text[. = '0']"), 1);
@@ -322,6 +325,28 @@ static void test_runchart_limits(void **state)
 	char *d = str(doc, "//s:desc");
 	assert_non_null(strstr(d, "2 punkter utenfor"));
 	xmlFree(d);
+	/* the median (34) and the centre line (33.7) nearly coincide: their
+	 * labels at the right end are a line apart and name each */
+	char *ym = str(doc, "//s:text[@class = 'lbl-median']/@y"), *yc = str(doc, "//s:text[@class = 'lbl-cl']/@y");
+	assert_true(fabs(atof(ym) - atof(yc)) >= 12);
+	xmlFree(ym);
+	xmlFree(yc);
+	assert_int_equal(count(doc, "//s:text[@class = 'lbl-median' and . = 'Median 34']"), 1);
+	assert_int_equal(count(doc, "//s:text[@class = 'lbl-cl' and . = 'Snitt 33,7']"), 1);
+	xmlFreeDoc(doc);
+
+	/* --lang en: the chart's own words are English too */
+	o.en = 1;
+	sbuf_reset(&out);
+	svg_runchart(&out, &o, &s, &rc, "c chart", NULL);
+	doc = parse(&out);
+	assert_int_equal(count(doc, "//s:text[starts-with(., 'Control limits')]"), 1);
+	assert_int_equal(count(doc, "//s:text[@class = 'lbl-cl' and starts-with(., 'Mean ')]"), 1);
+	assert_int_equal(count(doc, "//s:text[. = 'Jan 24']"), 1);
+	assert_int_equal(count(doc, "//s:text[contains(., 'Kontroll') or contains(., 'Antall') or contains(., 'Snitt')]"), 0);
+	d = str(doc, "//s:desc");
+	assert_non_null(strstr(d, "2 points outside"));
+	xmlFree(d);
 	xmlFreeDoc(doc);
 	sbuf_release(&out);
 	ctrlchart_clear(&cc);
@@ -384,7 +409,7 @@ static void test_runchart_custom_labels_and_fmt(void **state)
 	assert_int_equal(count(doc, "//s:text[. = 'Q3 \"x\"']"), 1);
 	assert_int_equal(count(doc, "//s:text[. = \"Q4 'y'\"]"), 1);
 	/* median 12.75 through the caller's formatter */
-	assert_int_equal(count(doc, "//s:text[. = 'Median 12,8\xC2\xA0%']"), 1);
+	assert_int_equal(count(doc, "//s:g[@class = 'legend']//s:text[. = 'Median 12,8\xC2\xA0%']"), 1);
 	xmlFreeDoc(doc);
 	sbuf_release(&out);
 }
@@ -437,10 +462,9 @@ static void test_pareto(void **state)
 
 	assert_int_equal(count(doc, "//s:rect[@class = 'bar']"), 5);
 	/* sorted: 95 60 41 40 12 */
-	/* the long label is cut at 26 code points, with an ellipsis */
-	static const char *const want[] = { "Utskrivning/epikrise", "Kommunikasjon og samhandl\xE2\x80\xA6",
-					    "<script>alert(1)</script>\xE2\x80\xA6", "Legemidler",
-					    "\xC3\x98vrig" };
+	/* long labels are broken onto two lines, not cut */
+	static const char *const want[] = { "Utskrivning/epikrise", "Kommunikasjon og samhandling mellom nivåene",
+					    HOSTILE, "Legemidler", "\xC3\x98vrig" };
 	static const char *const vals[] = { "95", "60", "41", "40", "12" };
 	for (int i = 0; i < 5; i++) {
 		sbuf q = SBUF_INIT;
