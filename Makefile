@@ -7,7 +7,8 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wvla
 CPPFLAGS += -D_GNU_SOURCE -I. -DAVVIK_RULES_SEED=\"$(CURDIR)/rules\" $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+# liblinear has no pkg-config file
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -llinear -lpthread -lm
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
