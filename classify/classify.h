@@ -203,6 +203,9 @@ void classify_combine(const classify_rules *rules, const classify_model *m, cons
  * when the model's. */
 const char *classify_combine_category(const classify_model *m, const avvik_class *c, const classify_prediction *p,
 				      double threshold, int *by_model);
+/* The direction decision alone: the rules' unless they leave it ukjent and
+ * the model puts at least CLASSIFY_MODEL_DIR_SURE on one. */
+direction classify_combine_direction(const avvik_class *c, const classify_prediction *p);
 /* How often the rule rule_id decided a training example's category
  * rightly, as a probability: (right + 1) / (decided + 2), 0.5 for a rule
  * the training set never saw deciding. */

@@ -329,7 +329,11 @@ static uint32_t classify_fnv(char kind, const char *s, size_t len)
 	return h & MODEL_HASH_MASK;
 }
 
-static void classify_feat_add(classify_feats *f, char kind, const char *s, size_t len)
+/* Adds the feature kind+s.  For explain, its name is kind+s, except a
+ * character n-gram, named after the word it is part of ("w" + word), so
+ * what a word weighs includes its parts. */
+static void classify_feat_add_of(classify_feats *f, char kind, const char *s, size_t len, const char *word,
+				 size_t word_len)
 {
 	uint32_t h = classify_fnv(kind, s, len);
 
@@ -341,8 +345,8 @@ static void classify_feat_add(classify_feats *f, char kind, const char *s, size_
 	}
 	if (f->want_names) {
 		sbuf nm = SBUF_INIT;
-		sbuf_addch(&nm, kind);
-		sbuf_add(&nm, s, len);
+		sbuf_addch(&nm, word ? 'w' : kind);
+		sbuf_add(&nm, word ? word : s, word ? word_len : len);
 		f->names[f->n] = sbuf_detach(&nm, NULL);
 	}
 	f->h[f->n++] = h;
@@ -355,6 +359,11 @@ static void classify_feat_add(classify_feats *f, char kind, const char *s, size_
 		}
 		f->words[f->n_words++] = h;
 	}
+}
+
+static void classify_feat_add(classify_feats *f, char kind, const char *s, size_t len)
+{
+	classify_feat_add_of(f, kind, s, len, NULL, 0);
 }
 
 static void classify_feats_clear(classify_feats *f)
@@ -443,7 +452,7 @@ static void classify_features(const avvik_record *r, org_type rt, org_type ct, c
 		for (n = 3; n <= 5; n++) {
 			size_t i;
 			for (i = 0; i + n <= mark.len; i++)
-				classify_feat_add(f, 'c', mark.buf + i, n);
+				classify_feat_add_of(f, 'c', mark.buf + i, n, w, len);
 		}
 	}
 	sbuf_reset(&pair);
@@ -1087,7 +1096,7 @@ const char *classify_combine_category(const classify_model *m, const avvik_class
 	double bar;
 
 	*by_model = 0;
-	if (!p->category || !strcmp(c->category, p->category))
+	if (!p->category || (!no_rule && !strcmp(c->category, p->category)))
 		return c->category;
 	bar = threshold >= 0 ? threshold : classify_model_rule_trust(m, c->decided_by);
 	if (no_rule || p->prob > bar) {
@@ -1095,6 +1104,11 @@ const char *classify_combine_category(const classify_model *m, const avvik_class
 		return p->category;
 	}
 	return c->category;
+}
+
+direction classify_combine_direction(const avvik_class *c, const classify_prediction *p)
+{
+	return c->dir == DIR_UKJENT && p->dir != DIR_UKJENT && p->dir_prob >= CLASSIFY_MODEL_DIR_SURE ? p->dir : c->dir;
 }
 
 void classify_combine(const classify_rules *rules, const classify_model *m, const avvik_record *r,
@@ -1110,14 +1124,18 @@ void classify_combine(const classify_rules *rules, const classify_model *m, cons
 		return;
 	classify_model_predict(m, r, out->reporter_type, out->concerned_type, &p);
 	out->model_hash = xstrdup(m->hash);
+	out->rules_category = xstrdup(out->category);
 	out->model_category = xstrdup(p.category);
 	out->model_prob = p.prob;
 	out->model_novelty = p.novelty;
+	/* a model trained under other categories: only its known ones count */
+	if (p.category && !classify_category_label(rules, p.category))
+		p.category = NULL;
 	cat = classify_combine_category(m, out, &p, CLASSIFY_MODEL_SURE, &by_model);
 	sbuf_adds(&why, out->why);
 	if (by_model) {
 		if (!strcmp(out->decided_by, "fallback"))
-			sbuf_addf(&why, "; no rule set a category: the model (%.12s) chose %s (p = %.2f)", m->hash, cat,
+			sbuf_addf(&why, "; the model (%.12s) chose %s (p = %.2f)", m->hash, cat,
 				  p.prob);
 		else
 			sbuf_addf(&why, "; the model (%.12s) is sure of %s (p = %.2f >= %.2f) against the rule's %s",
@@ -1130,7 +1148,7 @@ void classify_combine(const classify_rules *rules, const classify_model *m, cons
 		sbuf_addf(&why, "; the model (%.12s) would say %s (p = %.2f), below %.2f: the rule stands", m->hash,
 			  p.category, p.prob, CLASSIFY_MODEL_SURE);
 	}
-	if (out->dir == DIR_UKJENT && p.dir != DIR_UKJENT && p.dir_prob >= CLASSIFY_MODEL_DIR_SURE) {
+	if (classify_combine_direction(out, &p) != out->dir) {
 		out->dir = p.dir;
 		sbuf_addf(&why, "; direction %s from the model (p = %.2f): the metadata and the rules leave it open",
 			  direction_name(p.dir), p.dir_prob);
@@ -1168,8 +1186,7 @@ static void classify_feature_show(FILE *out, const char *name)
 	switch (name[0]) {
 	case 'w': fprintf(out, "word \"%s\"", name + 1); break;
 	case 'b': fprintf(out, "words \"%s\"", name + 1); break;
-	case 'c': fprintf(out, "part \"%s\"", name + 1); break;
-	default: fprintf(out, "%s", name + 1); break;
+	default: fprintf(out, "organisations: %s", name + 1); break;
 	}
 }
 
@@ -1208,8 +1225,11 @@ void classify_model_explain(const classify_model *m, const classify_rules *rules
 		v = nu > f.n_types ? 1.0 / sqrt((double)(nu - f.n_types)) : 0;
 		free(u);
 	}
+	/* each distinct feature once (a repeated word gives the same ones),
+	 * summed by its name: a word with its parts, a pair, a type */
 	for (i = 0; best >= 0 && i < f.n; i++) {
 		int idx = classify_feat_index(m->feat, m->m, f.h[i]);
+		double w;
 		size_t j;
 		if (!idx)
 			continue;
@@ -1217,13 +1237,20 @@ void classify_model_explain(const classify_model *m, const classify_rules *rules
 			;
 		if (j < i)
 			continue;
-		ws[n].name = f.names[i];
-		ws[n].w = classify_weight(&m->cat, idx, best) * (classify_is_type(&f, f.h[i]) ? 1.0 : v);
-		n++;
+		w = classify_weight(&m->cat, idx, best) * (classify_is_type(&f, f.h[i]) ? 1.0 : v);
+		for (j = 0; j < n && strcmp(ws[j].name, f.names[i]); j++)
+			;
+		if (j == n) {
+			ws[n].name = f.names[i];
+			ws[n].w = 0;
+			n++;
+		}
+		ws[j].w += w;
 	}
 	if (n)
 		qsort(ws, n, sizeof *ws, classify_cmp_weighed);
-	fprintf(out, "  what weighs most for %s:\n", p.category ? p.category : "(none)");
+	fprintf(out, "  the words that weigh most for %s (a word with the parts of it the model knows):\n",
+		p.category ? p.category : "(none)");
 	for (i = 0, shown = 0; i < n && shown < 10 && ws[i].w > 0; i++, shown++) {
 		fprintf(out, "    %+.3f  ", ws[i].w);
 		classify_feature_show(out, ws[i].name);

@@ -6,6 +6,7 @@
 #ifndef AVVIK_CLI_H
 #define AVVIK_CLI_H
 
+#include "classify/classify.h"
 #include "core/core.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
@@ -75,6 +76,8 @@ int cmd_explain(cli_config *cfg, int argc, char **argv);
 int cmd_show(cli_config *cfg, int argc, char **argv);
 int cmd_override(cli_config *cfg, int argc, char **argv);
 int cmd_help(cli_config *cfg, int argc, char **argv);
+int cmd_model(cli_config *cfg, int argc, char **argv);
+int cmd_review(cli_config *cfg, int argc, char **argv);
 void cli_usage(FILE *out, const char *command);
 
 /* ---- helpers shared by the commands ---- */
@@ -125,5 +128,9 @@ int pipeline_ingest_sources(store *st, const cli_source *const *srcs, size_t n,
  * 0 ok; -1 with err. */
 int pipeline_classify(store *st, const char *rules_dir, const char *rev, int all, int jobs,
 		      long *n_out, char **commit_out, sbuf *err);
+/* The stored model named by hash (a prefix of 6 or more hex digits; NULL:
+ * the current one, which classify uses).  0 with *out (caller frees; NULL
+ * when hash is NULL and no model was trained); -1 with err. */
+int pipeline_model_load(store *st, const char *hash, classify_model **out, sbuf *err);
 
 #endif
