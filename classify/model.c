@@ -22,14 +22,14 @@
 
 #define MODEL_HASH_BITS 22
 #define MODEL_HASH_MASK ((1u << MODEL_HASH_BITS) - 1)
-#define MODEL_C 64.0             /* liblinear's C: chosen by cross-validation (README) */
+#define MODEL_C 16.0             /* liblinear's C: chosen by cross-validation (README) */
 static double classify_model_c = MODEL_C;
 
 void classify_model_set_c(double c)
 {
 	classify_model_c = c > 0 ? c : MODEL_C;
 }
-#define MODEL_EPS 0.01           /* liblinear's default stopping tolerance for L2R_LR */
+#define MODEL_EPS 0.1            /* liblinear's default stopping tolerance for L2R_LR */
 #define MODEL_MAX_WORD 40        /* longer "words" (URLs, ids) get no character n-grams */
 #define MODEL_MAGIC "avvik-model 1\n"
 
@@ -378,20 +378,34 @@ static void classify_feats_clear(classify_feats *f)
 	memset(f, 0, sizeof *f);
 }
 
-static int classify_cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
+/* Sorts v (hashed indices, below 2^22) and drops repeats; the new count.
+ * Two passes of an 11-bit radix sort: a record has hundreds of features
+ * and qsort's calls cost more than the features' own work. */
 static size_t classify_sort_unique(uint32_t *v, size_t n)
 {
-	size_t i, k = 0;
+	uint32_t small[1024], *tmp = n <= 1024 ? small : xmalloc(n * sizeof *tmp);
+	size_t count[2048], i, k = 0;
+	int pass;
 
 	if (!n)
 		return 0;
-	qsort(v, n, sizeof *v, classify_cmp_u32);
+	for (pass = 0; pass < 2; pass++) {
+		uint32_t *from = pass ? tmp : v, *to = pass ? v : tmp;
+		int shift = 11 * pass;
+		size_t sum = 0;
+		memset(count, 0, sizeof count);
+		for (i = 0; i < n; i++)
+			count[(from[i] >> shift) & 2047]++;
+		for (i = 0; i < 2048; i++) {
+			size_t c = count[i];
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			to[count[(from[i] >> shift) & 2047]++] = from[i];
+	}
+	if (tmp != small)
+		free(tmp);
 	for (i = 1; i < n; i++)
 		if (v[i] != v[k])
 			v[++k] = v[i];
@@ -521,6 +535,44 @@ static void classify_track_record(const classify_rules *rules, const classify_tr
 
 /* ---------------- the model ---------------- */
 
+/* The compact numbering of the features training saw: feat[k] is the
+ * hashed index of feature k + 1; an open-addressing table finds a hashed
+ * index's number in one or two probes (a classification looks up hundreds). */
+typedef struct {
+	const uint32_t *feat;
+	size_t m;
+	uint32_t *keys;          /* hashed index + 1; 0: empty slot */
+	int *idx;
+	size_t mask;
+} classify_featmap;
+
+static void classify_featmap_build(classify_featmap *fm, const uint32_t *feat, size_t m)
+{
+	size_t size = 16, k;
+
+	while (size < 2 * m)
+		size *= 2;
+	fm->feat = feat;
+	fm->m = m;
+	fm->mask = size - 1;
+	fm->keys = xcalloc(size, sizeof *fm->keys);
+	fm->idx = xcalloc(size, sizeof *fm->idx);
+	for (k = 0; k < m; k++) {
+		size_t j = (feat[k] * 2654435761u) & fm->mask;
+		while (fm->keys[j])
+			j = (j + 1) & fm->mask;
+		fm->keys[j] = feat[k] + 1;
+		fm->idx[j] = (int)k + 1;
+	}
+}
+
+static void classify_featmap_free(classify_featmap *fm)
+{
+	free(fm->keys);
+	free(fm->idx);
+	memset(fm, 0, sizeof *fm);
+}
+
 /* One liblinear model over the compact feature numbering, and what its
  * classes mean. */
 typedef struct {
@@ -536,6 +588,7 @@ struct classify_model {
 	size_t n_examples;
 	uint32_t *feat;          /* the hashed indices training saw, sorted: feature k+1 is feat[k] */
 	size_t m;
+	classify_featmap map;
 	classify_submodel cat, dir;
 	/* each rule's track record on the training examples: how often the
 	 * category it decided was the labelled one */
@@ -581,6 +634,7 @@ void classify_model_free(classify_model *m)
 	sbuf_release(&m->bytes);
 	free(m->commit);
 	free(m->feat);
+	classify_featmap_free(&m->map);
 	classify_submodel_free(&m->cat);
 	classify_submodel_free(&m->dir);
 	while (m->n_rules)
@@ -618,19 +672,13 @@ size_t classify_model_features(const classify_model *m)
 }
 
 /* Feature number (1-based) of hashed index h, 0 when training never saw it. */
-static int classify_feat_index(const uint32_t *feat, size_t m, uint32_t h)
+static int classify_feat_index(const classify_featmap *fm, uint32_t h)
 {
-	size_t lo = 0, hi = m;
+	size_t j = (h * 2654435761u) & fm->mask;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (feat[mid] < h)
-			lo = mid + 1;
-		else if (feat[mid] > h)
-			hi = mid;
-		else
-			return (int)mid + 1;
-	}
+	for (; fm->keys[j]; j = (j + 1) & fm->mask)
+		if (fm->keys[j] == h + 1)
+			return fm->idx[j];
 	return 0;
 }
 
@@ -651,25 +699,49 @@ static int classify_is_type(const classify_feats *f, uint32_t h)
 	return 0;
 }
 
-/* The liblinear vector of a record's features: the known ones, the text's
- * scaled by classify_text_value and the organisation types at 1 (three
- * features against hundreds from the text would else be drowned, and the
- * types are what the direction rests on), then the bias term and the end
- * mark.  x has room for f->n + 2. */
-static void classify_vector(const uint32_t *feat, size_t m, const classify_feats *f, struct feature_node *x)
+/* Appends the known features among h[0..n) at value v to x from *k. */
+static void classify_vector_add(const classify_featmap *fm, const classify_feats *f, const uint32_t *h, size_t n,
+				double v, struct feature_node *x, size_t *k)
 {
-	double v = classify_text_value(f);
-	size_t i, k = 0;
+	size_t i;
 
-	for (i = 0; i < f->n; i++) {
-		int idx = classify_feat_index(feat, m, f->h[i]);
+	for (i = 0; i < n; i++) {
+		int idx = classify_feat_index(fm, h[i]);
 		if (idx) {
-			x[k].index = idx;
-			x[k].value = classify_is_type(f, f->h[i]) ? 1.0 : v;
-			k++;
+			x[*k].index = idx;
+			x[*k].value = classify_is_type(f, h[i]) ? 1.0 : v;
+			(*k)++;
 		}
 	}
-	x[k].index = (int)m + 1;   /* bias */
+}
+
+static int classify_cmp_node(const void *a, const void *b)
+{
+	return ((const struct feature_node *)a)->index - ((const struct feature_node *)b)->index;
+}
+
+/* The liblinear vector of a record's features: the known ones, the text's
+ * scaled to length 1 and the organisation types at 1 (three features
+ * against hundreds from the text would else be drowned, and the types are
+ * what the direction rests on), then the bias term and the end mark.  The
+ * category model sees every feature; the direction model only the words
+ * and the types (who writes about whom is said in words; the character
+ * n-grams would cost training time for nothing).  x has room for f->n + 2. */
+static void classify_vector(const classify_featmap *fm, const classify_feats *f, int words_only,
+			    struct feature_node *x)
+{
+	size_t k = 0;
+
+	if (!words_only) {
+		classify_vector_add(fm, f, f->h, f->n, classify_text_value(f), x, &k);
+	} else {
+		classify_vector_add(fm, f, f->words, f->n_words, f->n_words ? 1.0 / sqrt((double)f->n_words) : 0.0,
+				    x, &k);
+		classify_vector_add(fm, f, f->types, f->n_types, 1.0, x, &k);
+		/* liblinear wants ascending indices */
+		qsort(x, k, sizeof *x, classify_cmp_node);
+	}
+	x[k].index = (int)fm->m + 1;   /* bias */
 	x[k].value = 1.0;
 	x[k + 1].index = -1;
 }
@@ -708,7 +780,7 @@ static void classify_put_weights(sbuf *b, const struct model *lm, size_t m, int 
 
 /* Trains one model on the examples with a label (label[i] >= 0, an index
  * into codes) and writes its header line to hdr and weights to body. */
-static int classify_fit(const uint32_t *feat, size_t m, classify_feats *fs, const int *label, size_t n,
+static int classify_fit(const classify_featmap *fm, classify_feats *fs, int words_only, const int *label, size_t n,
 			const char *const *codes, int n_codes, const char *what, sbuf *hdr, sbuf *body, sbuf *err)
 {
 	struct problem prob;
@@ -731,7 +803,7 @@ static int classify_fit(const uint32_t *feat, size_t m, classify_feats *fs, cons
 		return 0;
 	}
 	prob.l = (int)l;
-	prob.n = (int)m + 1;
+	prob.n = (int)fm->m + 1;
 	prob.bias = 1.0;
 	prob.y = xcalloc(l, sizeof *prob.y);
 	prob.x = xcalloc(l, sizeof *prob.x);
@@ -741,7 +813,7 @@ static int classify_fit(const uint32_t *feat, size_t m, classify_feats *fs, cons
 			continue;
 		prob.y[l] = label[i];
 		prob.x[l] = x;
-		classify_vector(feat, m, &fs[i], x);
+		classify_vector(fm, &fs[i], words_only, x);
 		while (x->index != -1)
 			x++;
 		x++;
@@ -767,7 +839,7 @@ static int classify_fit(const uint32_t *feat, size_t m, classify_feats *fs, cons
 		sbuf_addf(hdr, " %s", lab >= 0 && lab < n_codes ? codes[lab] : "?");
 	}
 	sbuf_addch(hdr, '\n');
-	classify_put_weights(body, lm, m, nr_w);
+	classify_put_weights(body, lm, fm->m, nr_w);
 	free_and_destroy_model(&lm);
 	free(prob.y);
 	free(prob.x);
@@ -785,9 +857,11 @@ int classify_model_train(classify_model **out, const classify_rules *rules, cons
 	uint32_t *feat = NULL;
 	size_t i, k, m = 0, total = 0, n_cat = 0, n_dir = 0;
 	sbuf hdr = SBUF_INIT, body = SBUF_INIT, whole = SBUF_INIT, track = SBUF_INIT;
+	classify_featmap fm;
 	int rc = -1;
 
 	*out = NULL;
+	memset(&fm, 0, sizeof fm);
 	for (k = 0; k < rules->n_cats; k++)
 		cat_codes[k] = rules->cats[k].code;
 	for (k = 0; k < DIR__COUNT; k++)
@@ -835,14 +909,15 @@ int classify_model_train(classify_model **out, const classify_rules *rules, cons
 	sbuf_adds(&hdr, MODEL_MAGIC);
 	sbuf_addf(&hdr, "commit %s\n", commit ? commit : rules->commit);
 	sbuf_addf(&hdr, "examples %zu\n", t->n);
-	sbuf_addf(&hdr, "params solver=L2R_LR C=%g eps=%g hash=%d features=w,b,c3-5,t\n", classify_model_c, MODEL_EPS,
+	sbuf_addf(&hdr, "params solver=L2R_LR C=%g eps=%g hash=%d features=w,b,c3-5,t direction=w,t\n", classify_model_c, MODEL_EPS,
 		  MODEL_HASH_BITS);
 	sbuf_addf(&hdr, "features %zu\n", m);
 	sbuf_add(&hdr, track.buf, track.len);
 	for (i = 0; i < m; i++)
 		classify_put_u32(&body, feat[i]);
-	if (classify_fit(feat, m, fs, cat, t->n, cat_codes, (int)rules->n_cats, "category", &hdr, &body, err) ||
-	    classify_fit(feat, m, fs, dir, t->n, dir_codes, DIR__COUNT, "direction", &hdr, &body, err))
+	classify_featmap_build(&fm, feat, m);
+	if (classify_fit(&fm, fs, 0, cat, t->n, cat_codes, (int)rules->n_cats, "category", &hdr, &body, err) ||
+	    classify_fit(&fm, fs, 1, dir, t->n, dir_codes, DIR__COUNT, "direction", &hdr, &body, err))
 		goto out;
 	sbuf_adds(&hdr, "\n");
 	sbuf_add(&whole, hdr.buf, hdr.len);
@@ -861,6 +936,7 @@ out:
 	sbuf_release(&body);
 	sbuf_release(&whole);
 	sbuf_release(&track);
+	classify_featmap_free(&fm);
 	return rc;
 }
 
@@ -1019,6 +1095,7 @@ int classify_model_load(classify_model **out, const void *data, size_t len, sbuf
 		}
 	}
 	b += 4 * m->m;
+	classify_featmap_build(&m->map, m->feat, m->m);
 	if (classify_read_weights(&m->cat, m->m, &b, bend, err) || classify_read_weights(&m->dir, m->m, &b, bend, err))
 		goto fail;
 	if (b != bend) {
@@ -1063,22 +1140,23 @@ void classify_model_predict(const classify_model *m, const avvik_record *r, org_
 	memset(&f, 0, sizeof f);
 	classify_features(r, rtype, ctype, &f);
 	x = xmalloc((f.n + 2) * sizeof *x);
-	classify_vector(m->feat, m->m, &f, x);
 	n_max = m->cat.nr_class > m->dir.nr_class ? m->cat.nr_class : m->dir.nr_class;
 	pv = n_max > 64 ? xmalloc((size_t)n_max * sizeof *pv) : prob;
 	if (m->cat.nr_class) {
+		classify_vector(&m->map, &f, 0, x);
 		best = classify_sub_predict(&m->cat, x, pv);
 		out->category = m->cat.codes[best];
 		out->prob = pv[best];
 	}
 	out->dir = DIR_UKJENT;
 	if (m->dir.nr_class) {
+		classify_vector(&m->map, &f, 1, x);
 		best = classify_sub_predict(&m->dir, x, pv);
 		direction_parse(m->dir.codes[best], &out->dir);
 		out->dir_prob = pv[best];
 	}
 	for (i = 0; i < f.n_words; i++)
-		if (classify_feat_index(m->feat, m->m, f.words[i]))
+		if (classify_feat_index(&m->map, f.words[i]))
 			seen++;
 	out->novelty = f.n_words ? 1.0 - (double)seen / (double)f.n_words : 0.0;
 	if (pv != prob)
@@ -1228,7 +1306,7 @@ void classify_model_explain(const classify_model *m, const classify_rules *rules
 	/* each distinct feature once (a repeated word gives the same ones),
 	 * summed by its name: a word with its parts, a pair, a type */
 	for (i = 0; best >= 0 && i < f.n; i++) {
-		int idx = classify_feat_index(m->feat, m->m, f.h[i]);
+		int idx = classify_feat_index(&m->map, f.h[i]);
 		double w;
 		size_t j;
 		if (!idx)
