@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MODEL_HASH_BITS 22
 #define MODEL_HASH_MASK ((1u << MODEL_HASH_BITS) - 1)
@@ -778,6 +779,71 @@ static void classify_put_weights(sbuf *b, const struct model *lm, size_t m, int 
 	}
 }
 
+/* One against the rest: class classes[c] against the others, for the
+ * classes a worker takes (c = first, first + step, ...). */
+typedef struct {
+	const struct problem *prob;
+	const struct parameter *param;
+	const int *classes;
+	int nr_class, first, step;
+	double *w;               /* (n + 1) x nr_class, liblinear's layout */
+} classify_ovr;
+
+static void *classify_ovr_run(void *arg)
+{
+	classify_ovr *o = arg;
+	struct problem sub = *o->prob;
+	size_t j, n = (size_t)o->prob->n;
+	int c, i;
+
+	sub.y = xmalloc((size_t)sub.l * sizeof *sub.y);
+	for (c = o->first; c < o->nr_class; c += o->step) {
+		struct model *lm;
+		double sign;
+		for (i = 0; i < sub.l; i++)
+			sub.y[i] = (int)o->prob->y[i] == o->classes[c] ? 1.0 : -1.0;
+		lm = train(&sub, o->param);
+		/* liblinear's first class is the label it met first */
+		sign = lm->label[0] == 1 ? 1.0 : -1.0;
+		for (j = 0; j < n; j++)
+			o->w[j * (size_t)o->nr_class + (size_t)c] = sign * lm->w[j];
+		free_and_destroy_model(&lm);
+	}
+	free(sub.y);
+	return NULL;
+}
+
+/* The weights of nr_class one-against-the-rest problems, trained in up to
+ * two threads (the machine's cores, at most 2: the nightly job shares it). */
+static double *classify_fit_ovr(const struct problem *prob, const struct parameter *param, const int *classes,
+				int nr_class)
+{
+	classify_ovr o[2];
+	pthread_t tid;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int t, n_threads = cores > 1 ? 2 : 1, started = 0;
+	double *w = xcalloc((size_t)prob->n * (size_t)nr_class, sizeof *w);
+
+	for (t = 0; t < n_threads; t++) {
+		o[t].prob = prob;
+		o[t].param = param;
+		o[t].classes = classes;
+		o[t].nr_class = nr_class;
+		o[t].first = t;
+		o[t].step = n_threads;
+		o[t].w = w;
+	}
+	if (n_threads == 2 && pthread_create(&tid, NULL, classify_ovr_run, &o[1]) == 0)
+		started = 1;
+	if (n_threads == 2 && !started) {
+		o[0].step = 1;   /* no thread: this one does all */
+	}
+	classify_ovr_run(&o[0]);
+	if (started)
+		pthread_join(tid, NULL);
+	return w;
+}
+
 /* Trains one model on the examples with a label (label[i] >= 0, an index
  * into codes) and writes its header line to hdr and weights to body. */
 static int classify_fit(const classify_featmap *fm, classify_feats *fs, int words_only, const int *label, size_t n,
@@ -789,8 +855,12 @@ static int classify_fit(const classify_featmap *fm, classify_feats *fs, int word
 	struct feature_node *pool, *x;
 	const char *bad;
 	size_t i, l = 0, total = 0;
-	int nr_w, k;
+	int nr_w, k, nr_class, present[64], classes[64];
 
+	if (n_codes > 64) {
+		sbuf_addf(err, "the %s model: expected at most 64 classes, found %d", what, n_codes);
+		return -1;
+	}
 	for (i = 0; i < n; i++)
 		if (label[i] >= 0) {
 			l++;
@@ -831,16 +901,39 @@ static int classify_fit(const classify_featmap *fm, classify_feats *fs, int word
 		return -1;
 	}
 	set_print_string_function(classify_quiet);
-	lm = train(&prob, &param);
-	nr_w = lm->nr_class == 2 ? 1 : lm->nr_class;
-	sbuf_addf(hdr, "%s %d", what, lm->nr_class);
-	for (k = 0; k < lm->nr_class; k++) {
-		int lab = lm->label[k];
-		sbuf_addf(hdr, " %s", lab >= 0 && lab < n_codes ? codes[lab] : "?");
+	for (k = 0; k < n_codes; k++)
+		present[k] = 0;
+	for (i = 0; i < l; i++)
+		present[(int)prob.y[i]] = 1;
+	for (k = 0, nr_class = 0; k < n_codes; k++)
+		if (present[k])
+			classes[nr_class++] = k;
+	if (nr_class <= 2) {
+		/* one binary problem: liblinear as it is */
+		lm = train(&prob, &param);
+		nr_w = lm->nr_class == 2 ? 1 : lm->nr_class;
+		sbuf_addf(hdr, "%s %d", what, lm->nr_class);
+		for (k = 0; k < lm->nr_class; k++) {
+			int lab = lm->label[k];
+			sbuf_addf(hdr, " %s", lab >= 0 && lab < n_codes ? codes[lab] : "?");
+		}
+		sbuf_addch(hdr, '\n');
+		classify_put_weights(body, lm, fm->m, nr_w);
+		free_and_destroy_model(&lm);
+	} else {
+		/* one against the rest, as liblinear's train() does it, the
+		 * classes shared out over threads: each is its own binary
+		 * problem, so the weights are the same however many run */
+		struct model mm;
+		sbuf_addf(hdr, "%s %d", what, nr_class);
+		for (k = 0; k < nr_class; k++)
+			sbuf_addf(hdr, " %s", codes[classes[k]]);
+		sbuf_addch(hdr, '\n');
+		memset(&mm, 0, sizeof mm);
+		mm.w = classify_fit_ovr(&prob, &param, classes, nr_class);
+		classify_put_weights(body, &mm, fm->m, nr_class);
+		free(mm.w);
 	}
-	sbuf_addch(hdr, '\n');
-	classify_put_weights(body, lm, fm->m, nr_w);
-	free_and_destroy_model(&lm);
 	free(prob.y);
 	free(prob.x);
 	free(pool);
