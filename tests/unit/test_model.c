@@ -21,7 +21,7 @@
 
 /* Floors on the held-apart set (what the shipped set reaches is printed
  * above them; README "Rules and the model"). */
-#define FLOOR_COMBINED_CATEGORY 0.88
+#define FLOOR_COMBINED_CATEGORY 0.89
 #define FLOOR_MODEL_CATEGORY 0.90
 #define FLOOR_COMBINED_DIRECTION 0.98
 
@@ -250,13 +250,14 @@ static void test_heldout_accuracy(void **state)
 		avvik_class_clear(&rc);
 		avvik_class_clear(&cc);
 	}
-	print_message("# held-apart set (tests/eval/heldout.tsv), %ld descriptions:\n", classify_eval_total(ec));
-	print_message("#   category:  rules %5.1f %%  model %5.1f %%  combined %5.1f %%\n",
-		      100 * classify_eval_accuracy(er), 100 * classify_eval_accuracy(em),
-		      100 * classify_eval_accuracy(ec));
-	print_message("#   direction: rules %5.1f %%  model %5.1f %%  combined %5.1f %%\n",
-		      100 * classify_eval_dir_accuracy(er), 100 * classify_eval_dir_accuracy(em),
-		      100 * classify_eval_dir_accuracy(ec));
+	/* on stderr, so that make check (prove without -v) shows it */
+	fprintf(stderr, "# held-apart set (tests/eval/heldout.tsv, never trained on), %ld descriptions:\n",
+		classify_eval_total(ec));
+	fprintf(stderr, "#   category:  rules %5.1f %%  model %5.1f %%  combined %5.1f %%\n",
+		100 * classify_eval_accuracy(er), 100 * classify_eval_accuracy(em), 100 * classify_eval_accuracy(ec));
+	fprintf(stderr, "#   direction: rules %5.1f %%  model %5.1f %%  combined %5.1f %%\n",
+		100 * classify_eval_dir_accuracy(er), 100 * classify_eval_dir_accuracy(em),
+		100 * classify_eval_dir_accuracy(ec));
 	classify_eval_print(ec, stdout, "#   ", 0);
 	assert_true(classify_eval_accuracy(ec) >= FLOOR_COMBINED_CATEGORY);
 	assert_true(classify_eval_accuracy(em) >= FLOOR_MODEL_CATEGORY);
