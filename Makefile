@@ -25,7 +25,8 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wvla
 CPPFLAGS += -D_GNU_SOURCE -I. -I$(BUILD) $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+# liblinear has no pkg-config file
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -llinear -lpthread -lm
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
@@ -114,6 +115,7 @@ demo: deps
 bench: all
 	@BENCH_SIZES="$(filter-out maildir=% export=%,$(BENCH_SIZES))" sh tests/bench/bench.sh ./$(BIN) $(BUILD)/gen-demo
 	@sh tests/bench/bench_rules.sh ./$(BIN) $(BUILD)/gen-demo
+	@sh tests/bench/bench_model.sh ./$(BIN) $(BUILD)/gen-demo
 	@BENCH_SIZES="$(BENCH_SIZES)" sh tests/bench/bench_targets.sh ./$(BIN)
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))

@@ -194,6 +194,9 @@ int classify_get_jit(void);
 /* The literal prefilter (default on).  It never changes a result, only
  * how many regexes run. */
 void classify_set_prefilter(int on);
+/* liblinear's C for models trained from now on (model.c; <= 0: the
+ * default).  For tuning by cross-validation. */
+void classify_model_set_c(double c);
 /* Regex executions since start (pcre2_match calls by the matcher), added
  * once per classified record. */
 unsigned long classify_regex_execs(void);

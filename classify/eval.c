@@ -153,3 +153,37 @@ void classify_eval_print(const classify_eval *e, FILE *out, const char *prefix, 
 		fprintf(out, "%sdirection accuracy: %ld of %ld = %.1f %%\n", prefix, e->dir_correct, e->dir_n,
 			100.0 * (double)e->dir_correct / (double)e->dir_n);
 }
+
+double classify_eval_dir_accuracy(const classify_eval *e)
+{
+	return e->dir_n ? (double)e->dir_correct / (double)e->dir_n : 0.0;
+}
+
+void classify_eval_print_matrix(const classify_eval *e, FILE *out, const char *prefix)
+{
+	size_t r, c;
+
+	if (!prefix)
+		prefix = "";
+	/* columns are the first five letters of each code, in the rows' order */
+	fprintf(out, "%s%-20s", prefix, "truth \\ predicted");
+	for (c = 0; c < e->n_codes; c++)
+		fprintf(out, " %5.5s", e->codes[c]);
+	fputc('\n', out);
+	for (r = 0; r < e->n_codes; r++) {
+		long row = 0;
+		for (c = 0; c < e->n_codes; c++)
+			row += e->m[r * e->alloc + c];
+		if (!row)
+			continue;
+		fprintf(out, "%s%-20s", prefix, e->codes[r]);
+		for (c = 0; c < e->n_codes; c++) {
+			long v = e->m[r * e->alloc + c];
+			if (v)
+				fprintf(out, " %5ld", v);
+			else
+				fprintf(out, " %5s", ".");
+		}
+		fputc('\n', out);
+	}
+}

@@ -138,8 +138,24 @@ int classify_repo_init(const char *dir, const char *seed_dir, sbuf *err)
 	if (classify_add_dir(repo, sub, rules_dir.buf, err))
 		goto out;
 	if (git_treebuilder_write(&sub_oid, sub) ||
-	    git_treebuilder_insert(NULL, root, "rules", &sub_oid, GIT_FILEMODE_TREE) ||
-	    git_treebuilder_write(&root_oid, root) || git_tree_lookup(&tree, repo, &root_oid)) {
+	    git_treebuilder_insert(NULL, root, "rules", &sub_oid, GIT_FILEMODE_TREE)) {
+		classify_git_err(err, dir, "cannot write the tree");
+		goto out;
+	}
+	/* the labelled examples the model learns from, when the seed has them */
+	sbuf_reset(&rules_dir);
+	sbuf_addf(&rules_dir, "%s/training", seed_dir);
+	if (!stat(rules_dir.buf, &st) && S_ISDIR(st.st_mode)) {
+		git_treebuilder_clear(sub);
+		if (classify_add_dir(repo, sub, rules_dir.buf, err))
+			goto out;
+		if (git_treebuilder_write(&sub_oid, sub) ||
+		    git_treebuilder_insert(NULL, root, "training", &sub_oid, GIT_FILEMODE_TREE)) {
+			classify_git_err(err, dir, "cannot write the tree");
+			goto out;
+		}
+	}
+	if (git_treebuilder_write(&root_oid, root) || git_tree_lookup(&tree, repo, &root_oid)) {
 		classify_git_err(err, dir, "cannot write the tree");
 		goto out;
 	}
@@ -275,6 +291,79 @@ out:
 	}
 	free(files);
 	git_tree_free(rules_tree);
+	git_tree_free(tree);
+	git_object_free(cobj);
+	git_object_free(obj);
+	git_repository_free(repo);
+	sbuf_release(&where);
+	git_libgit2_shutdown();
+	return rc;
+}
+
+/* ---------------- the labelled examples of a commit ---------------- */
+
+int classify_trainset_load(classify_trainset *t, const char *repo_path, const char *rev, char commit_out[41],
+			   sbuf *err)
+{
+	git_repository *repo = NULL;
+	git_object *obj = NULL, *cobj = NULL;
+	git_tree *tree = NULL, *sub = NULL;
+	classify_file *files = NULL;
+	const git_tree_entry *e;
+	size_t n = 0, i;
+	sbuf where = SBUF_INIT;
+	int rc = -1;
+
+	if (!rev)
+		rev = "HEAD";
+	git_libgit2_init();
+	sbuf_addf(&where, "%s@%s", repo_path, rev);
+	if (git_repository_open_ext(&repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) {
+		classify_git_err(err, repo_path, "expected a rules git repository (run avvik init)");
+		goto out;
+	}
+	if (git_revparse_single(&obj, repo, rev) || git_object_peel(&cobj, obj, GIT_OBJECT_COMMIT) ||
+	    git_commit_tree(&tree, (git_commit *)cobj)) {
+		classify_git_err(err, where.buf, "expected a revision naming a commit");
+		goto out;
+	}
+	git_oid_tostr(commit_out, 41, git_object_id(cobj));
+	if (!(e = git_tree_entry_byname(tree, "training")) || git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+		sbuf_addf(err, "%s: expected a training/ directory of labelled *.tsv files in commit %.12s",
+			  repo_path, commit_out);
+		goto out;
+	}
+	if (git_tree_lookup(&sub, repo, git_tree_entry_id(e))) {
+		classify_git_err(err, where.buf, "cannot read training/");
+		goto out;
+	}
+	/* tree entries come in name order: the examples' order is the commit's */
+	for (i = 0; i < git_tree_entrycount(sub); i++) {
+		const char *name;
+		size_t len;
+		sbuf path = SBUF_INIT;
+		int bad;
+		e = git_tree_entry_byindex(sub, i);
+		name = git_tree_entry_name(e);
+		len = strlen(name);
+		if (name[0] == '.' || len < 5 || strcmp(name + len - 4, ".tsv"))
+			continue;
+		sbuf_addf(&path, "training/%s", name);
+		bad = classify_add_blob(repo, e, path.buf, &files, &n, err);
+		sbuf_release(&path);
+		if (bad)
+			goto out;
+	}
+	for (i = 0, rc = 0; i < n && !rc; i++)
+		rc = classify_trainset_read(t, files[i].name, files[i].data.buf, files[i].data.len, err);
+out:
+	for (i = 0; i < n; i++) {
+		free(files[i].name);
+		free(files[i].path);
+		sbuf_release(&files[i].data);
+	}
+	free(files);
+	git_tree_free(sub);
 	git_tree_free(tree);
 	git_object_free(cobj);
 	git_object_free(obj);

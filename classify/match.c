@@ -738,6 +738,7 @@ static void classify_run(const classify_rules *rules, const avvik_record *r, avv
 	out->concerned_how = con.how;
 	out->matches = sbuf_detach(&matches, NULL);
 	out->why = sbuf_detach(&why, NULL);
+	out->decided_by = xstrdup(win ? win->id : "fallback");
 	if (tr) {
 		tr->win = win;
 		tr->dir_rule = out->dir != meta_dir ? dir_rule : NULL;

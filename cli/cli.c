@@ -76,7 +76,8 @@ static const cli_command commands[] = {
 	  "                       changed and removed [--format json]\n"
 	  "  rules diff A B       classifies the stored deviations under revisions A and\n"
 	  "                       B without writing: the category transitions (from, to,\n"
-	  "                       count, example ids) [--format text|json]\n"
+	  "                       count, example ids) [--format text|json]; both sides use\n"
+	  "                       the current model, or --model-a/--model-b HASH|none|current\n"
 	  "  rules eval           precision, recall and F1 per category and the accuracy\n"
 	  "                       of a revision, with the overrides as ground truth\n"
 	  "  rules pull           fetches rules_upstream (default: the repository's origin)\n"
@@ -114,6 +115,15 @@ static const cli_command commands[] = {
 	  "one consistent snapshot, taken while a run may be writing.  The copy is\n"
 	  "checked before it replaces FILE.  The pseudonym key is not in it: keep a\n"
 	  "copy of the key apart.  Restore: stop the timer, copy FILE over the database.\n" },
+	{ "model", cmd_model, "model train|eval [--rev REV] [--folds K] [--format text|json]",
+	  "train: trains the statistical model from the labelled examples of rules commit REV\n"
+	  "  (training/*.tsv) and the overrides in force, and makes it the one classify uses.\n"
+	  "eval: k-fold cross-validated accuracy, precision/recall per category and the\n"
+	  "  confusion matrix for rules alone, model alone and the two combined.\n" },
+	{ "review", cmd_review, "review [--limit N] [--format text|json]",
+	  "The classifications most worth a human look first: where the rules and the model\n"
+	  "disagree, where the model is unsure, where the wording is new to it.  Correct one\n"
+	  "with 'avvik override'; the next 'model train' learns from it.\n" },
 	{ "help", cmd_help, "help [COMMAND]", "Shows the usage of avvik or of one command.\n" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

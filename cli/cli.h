@@ -6,6 +6,7 @@
 #ifndef AVVIK_CLI_H
 #define AVVIK_CLI_H
 
+#include "classify/classify.h"
 #include "core/core.h"
 #include "ingest/ingest.h"
 #include "report/report.h"
@@ -144,6 +145,8 @@ int cli_purge(const cli_config *cfg, store *st, int days);
 int cli_writer_open(cli_config *cfg, store **st, int *lock);
 int cmd_config(cli_config *cfg, int argc, char **argv);
 int cmd_backup(cli_config *cfg, int argc, char **argv);
+int cmd_model(cli_config *cfg, int argc, char **argv);
+int cmd_review(cli_config *cfg, int argc, char **argv);
 void cli_usage(FILE *out, const char *command);
 /* After getopt_long returned c ('?' or ':', the optstring starting with
  * ':'): logs the option error for command (NULL: the global options) and
@@ -234,5 +237,9 @@ int pipeline_ingest_buffer(store *st, const char *source, const char *origin, co
  * 0 ok; -1 with err. */
 int pipeline_classify(store *st, const char *rules_dir, const char *rev, int all, int jobs,
 		      long *n_out, char **commit_out, sbuf *err);
+/* The stored model named by hash (a prefix of 6 or more hex digits; NULL:
+ * the current one, which classify uses).  0 with *out (caller frees; NULL
+ * when hash is NULL and no model was trained); -1 with err. */
+int pipeline_model_load(store *st, const char *hash, classify_model **out, sbuf *err);
 
 #endif

@@ -111,6 +111,11 @@ int cmd_show(cli_config *cfg, int argc, char **argv)
 		printf("  %-16s %s (%s, %s)\n", "concerned org", c.concerned_org ? c.concerned_org : "-",
 		       org_type_name(c.concerned_type), c.concerned_how ? c.concerned_how : "");
 		show_field("why", c.why);
+		show_field("decided by", c.decided_by);
+		if (c.model_hash)
+			printf("  %-16s %s (p = %.2f; rules said %s; model %.12s)\n", "model said",
+			       c.model_category ? c.model_category : "-", c.model_prob,
+			       c.rules_category ? c.rules_category : "-", c.model_hash);
 	} else {
 		printf("\nNot classified under the current rules commit yet (run 'avvik classify').\n");
 	}
@@ -130,6 +135,7 @@ int cmd_explain(cli_config *cfg, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	classify_rules *rules = NULL;
+	classify_model *model = NULL;
 	avvik_record r;
 	sbuf err = SBUF_INIT;
 	const char *rev = NULL;
@@ -167,11 +173,19 @@ int cmd_explain(cli_config *cfg, int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (pipeline_model_load(st, NULL, &model, &err)) {
+		log_error("explain: %s", err.buf);
+		rc = EXIT_FATAL;
+		goto out;
+	}
 	show_record(id, &r);
 	putchar('\n');
 	classify_explain(rules, &r, stdout);
+	if (model)
+		classify_model_explain(model, rules, &r, stdout);
 	show_override(st, id);
 out:
+	classify_model_free(model);
 	classify_rules_free(rules);
 	avvik_record_clear(&r);
 	free(commit);

@@ -15,6 +15,7 @@ typedef struct {
 	const char *format;     /* --format text|json */
 	int verbose;
 	int max;                /* rules log -n */
+	const char *model_a, *model_b;  /* rules diff: a model hash (prefix), "none" or "current" */
 } cli_rules_opts;
 
 static int cli_rules_parse(cli_config *cfg, int argc, char **argv, cli_rules_opts *o, const char *usage_of)
@@ -26,6 +27,8 @@ static int cli_rules_parse(cli_config *cfg, int argc, char **argv, cli_rules_opt
 		{ "format", required_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "max-count", required_argument, NULL, 'n' },
+		{ "model-a", required_argument, NULL, 'a' },
+		{ "model-b", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -47,6 +50,8 @@ static int cli_rules_parse(cli_config *cfg, int argc, char **argv, cli_rules_opt
 			break;
 		case 'v': o->verbose = 1; break;
 		case 'n': o->max = atoi(optarg); break;
+		case 'a': o->model_a = optarg; break;
+		case 'b': o->model_b = optarg; break;
 		default: cli_opt_error(usage_of, c, argv); return -1;
 		}
 	}
@@ -221,6 +226,7 @@ typedef struct {
 
 typedef struct {
 	const classify_rules *a, *b;
+	const classify_model *ma, *mb;  /* NULL: rules alone */
 	diff_cell *cells;
 	size_t n_cells;
 	long total, moved, dir_moved;
@@ -234,8 +240,8 @@ static int diff_one(void *ctx, int64_t id, const avvik_record *r)
 
 	avvik_class_init(&ca);
 	avvik_class_init(&cb);
-	classify_record(d->a, r, &ca);
-	classify_record(d->b, r, &cb);
+	classify_combine(d->a, d->ma, r, &ca);
+	classify_combine(d->b, d->mb, r, &cb);
 	d->total++;
 	if (ca.dir != cb.dir)
 		d->dir_moved++;
@@ -269,9 +275,25 @@ static int diff_cmp(const void *x, const void *y)
 	return strcmp(a->from, b->from) ? strcmp(a->from, b->from) : strcmp(a->to, b->to);
 }
 
+/* The model a side of rules diff uses: "none", "current" (NULL: the
+ * default) or a stored model's hash. */
+static int diff_model(store *st, const char *which, classify_model **out, sbuf *err)
+{
+	*out = NULL;
+	if (which && !strcmp(which, "none"))
+		return 0;
+	return pipeline_model_load(st, which && strcmp(which, "current") ? which : NULL, out, err);
+}
+
+static const char *diff_model_name(const classify_model *m)
+{
+	return m ? classify_model_hash(m) : "none";
+}
+
 static int rules_diff(cli_config *cfg, const cli_rules_opts *o, const char *ra, const char *rb)
 {
 	classify_rules *a = NULL, *b = NULL;
+	classify_model *ma = NULL, *mb = NULL;
 	sbuf err = SBUF_INIT;
 	store *st;
 	char *repo;
@@ -285,7 +307,8 @@ static int rules_diff(cli_config *cfg, const cli_rules_opts *o, const char *ra, 
 		store_close(st);
 		return EXIT_USAGE;
 	}
-	if (classify_rules_load(&a, repo, ra, &err) || classify_rules_load(&b, repo, rb, &err)) {
+	if (classify_rules_load(&a, repo, ra, &err) || classify_rules_load(&b, repo, rb, &err) ||
+	    diff_model(st, o->model_a, &ma, &err) || diff_model(st, o->model_b, &mb, &err)) {
 		log_error("rules diff: %s", err.buf);
 		rc = EXIT_USAGE;
 		goto out;
@@ -293,6 +316,8 @@ static int rules_diff(cli_config *cfg, const cli_rules_opts *o, const char *ra, 
 	memset(&d, 0, sizeof d);
 	d.a = a;
 	d.b = b;
+	d.ma = ma;
+	d.mb = mb;
 	/* read only: nothing is written, whatever the rules say */
 	if (store_deviations_each(st, NULL, diff_one, &d)) {
 		log_error("rules diff: database read failed: %s", store_errmsg(st));
@@ -301,9 +326,10 @@ static int rules_diff(cli_config *cfg, const cli_rules_opts *o, const char *ra, 
 		if (d.n_cells)
 			qsort(d.cells, d.n_cells, sizeof *d.cells, diff_cmp);
 		if (!strcmp(o->format, "json")) {
-			printf("{\"from\":\"%s\",\"to\":\"%s\",\"deviations\":%ld,\"moved\":%ld,\"direction_moved\":%ld,"
-			       "\"transitions\":[", classify_rules_commit(a), classify_rules_commit(b), d.total, d.moved,
-			       d.dir_moved);
+			printf("{\"from\":\"%s\",\"to\":\"%s\",\"model_from\":\"%s\",\"model_to\":\"%s\","
+			       "\"deviations\":%ld,\"moved\":%ld,\"direction_moved\":%ld,"
+			       "\"transitions\":[", classify_rules_commit(a), classify_rules_commit(b), diff_model_name(ma),
+			       diff_model_name(mb), d.total, d.moved, d.dir_moved);
 			for (i = 0; i < d.n_cells; i++) {
 				printf("%s{\"from\":\"%s\",\"to\":\"%s\",\"count\":%ld,\"examples\":[", i ? "," : "",
 				       d.cells[i].from, d.cells[i].to, d.cells[i].n);
@@ -315,6 +341,7 @@ static int rules_diff(cli_config *cfg, const cli_rules_opts *o, const char *ra, 
 		} else {
 			printf("rules diff %.12s -> %.12s: %ld of %ld deviations change category, %ld change direction\n",
 			       classify_rules_commit(a), classify_rules_commit(b), d.moved, d.total, d.dir_moved);
+			printf("model %.12s -> %.12s\n", diff_model_name(ma), diff_model_name(mb));
 			if (d.n_cells)
 				printf("%-22s %-22s %7s  %s\n", "from", "to", "count", "examples (ids)");
 			for (i = 0; i < d.n_cells; i++) {
@@ -331,6 +358,8 @@ static int rules_diff(cli_config *cfg, const cli_rules_opts *o, const char *ra, 
 	}
 	free(d.cells);
 out:
+	classify_model_free(ma);
+	classify_model_free(mb);
 	classify_rules_free(a);
 	classify_rules_free(b);
 	free(repo);

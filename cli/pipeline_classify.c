@@ -40,11 +40,13 @@ typedef struct {
 	size_t cap, head, count, taken;
 	int stop;
 	const classify_rules *rules;
+	const classify_model *model;    /* NULL: rules alone */
 } pipeline_classify_queue;
 
 typedef struct {
 	store *st;
 	const classify_rules *rules;
+	const classify_model *model;    /* the current model, NULL when none is trained */
 	long n;                         /* records stored */
 	int failed;
 	pipeline_classify_queue *q;     /* NULL: this thread classifies */
@@ -72,7 +74,7 @@ static int pipeline_classify_one(void *ctx, int64_t id, const avvik_record *r)
 	int rc;
 
 	avvik_class_init(&c);
-	classify_record(cr->rules, r, &c);
+	classify_combine(cr->rules, cr->model, r, &c);
 	rc = pipeline_classify_store(cr, id, &c);
 	avvik_class_clear(&c);
 	return rc;
@@ -154,7 +156,7 @@ static void *pipeline_classify_worker(void *arg)
 		b = q->ring[(q->head + q->taken++) % q->cap];
 		pthread_mutex_unlock(&q->mu);
 		for (i = 0; i < b->n; i++)
-			classify_record(q->rules, &b->recs[i], &b->cls[i]);
+			classify_combine(q->rules, q->model, &b->recs[i], &b->cls[i]);
 		pthread_mutex_lock(&q->mu);
 		b->classified = 1;
 		pthread_cond_signal(&q->classified);   /* only the writer waits on it */
@@ -270,6 +272,7 @@ static int pipeline_classify_parallel(pipeline_classify_run *cr, const char *com
 	q.cap = 2 * (size_t)jobs;
 	q.ring = xcalloc(q.cap, sizeof *q.ring);
 	q.rules = cr->rules;
+	q.model = cr->model;
 	n_threads = pipeline_classify_start(&q, tid, jobs);
 	if (n_threads == 0) {
 		log_warn("classify: cannot start worker threads; classifying in one thread");
@@ -303,24 +306,62 @@ static int pipeline_classify_parallel(pipeline_classify_run *cr, const char *com
 	return rc;
 }
 
+int pipeline_model_load(store *st, const char *hash, classify_model **out, sbuf *err)
+{
+	store_model sm;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_model_get(st, hash, &sm)) <= 0) {
+		if (rc == -1)
+			sbuf_addf(err, "database read failed: %s", store_errmsg(st));
+		else if (rc == -2)
+			sbuf_addf(err, "model %s: the prefix names several models; give more of the hash", hash);
+		else if (hash)
+			sbuf_addf(err, "model %s: no such model ('avvik model train' makes one)", hash);
+		return rc < 0 || hash ? -1 : 0;
+	}
+	rc = classify_model_load(out, sm.body, sm.len, err);
+	if (rc)
+		sbuf_addf(err, " (stored model %.12s; 'avvik model train' makes a new one)", sm.hash);
+	store_model_clear(&sm);
+	return rc;
+}
+
 int pipeline_classify(store *st, const char *rules_dir, const char *rev, int all, int jobs,
 		      long *n_out, char **commit_out, sbuf *err)
 {
 	classify_rules *rules = NULL;
+	classify_model *model = NULL;
 	pipeline_classify_run cr;
-	const char *only_new;
+	const char *only_new, *hash;
+	char *prev = NULL;
 	int complete = 0;
 
 	*n_out = 0;
 	*commit_out = NULL;
 	if (classify_rules_load(&rules, rules_dir, rev, err))
 		return -1;
+	if (pipeline_model_load(st, NULL, &model, err)) {
+		classify_rules_free(rules);
+		return -1;
+	}
+	hash = model ? classify_model_hash(model) : NULL;
 	memset(&cr, 0, sizeof cr);
 	cr.st = st;
 	cr.rules = rules;
+	cr.model = model;
 	only_new = all ? NULL : classify_rules_commit(rules);
 	if (store_begin(st))
 		goto db_fail;
+	/* A model change is a process change, like a rule change: what was
+	 * classified under the old model stays until classify --all. */
+	if (!all && store_class_run_model(st, classify_rules_commit(rules), &prev) == 1 &&
+	    (!prev != !hash || (prev && strcmp(prev, hash))))
+		log_warn("classify: the model changed since the last classify under rules %.12s (%.12s -> %.12s): "
+			 "new deviations get the new one; 'avvik classify --all' re-classifies the others",
+			 classify_rules_commit(rules), prev ? prev : "none", hash ? hash : "none");
+	free(prev);
 	/* Nothing new under this commit (the nightly case): no scan at all. */
 	if (!all && (complete = store_class_complete(st, classify_rules_commit(rules))) < 0)
 		goto db_fail;
@@ -331,15 +372,18 @@ int pipeline_classify(store *st, const char *rules_dir, const char *rev, int all
 		goto db_fail;
 	if (cr.failed)
 		goto db_fail;
-	if (store_class_run_put(st, classify_rules_commit(rules), cr.n) || store_commit(st))
+	if (store_class_run_put(st, classify_rules_commit(rules), cr.n) || store_class_run_model_put(st, hash) ||
+	    store_commit(st))
 		goto db_fail;
 	*n_out = cr.n;
 	*commit_out = xstrdup(classify_rules_commit(rules));
+	classify_model_free(model);
 	classify_rules_free(rules);
 	return 0;
 db_fail:
 	sbuf_addf(err, "database write failed: %s", store_errmsg(st));
 	store_rollback(st);
+	classify_model_free(model);
 	classify_rules_free(rules);
 	return -1;
 }

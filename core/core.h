@@ -220,6 +220,14 @@ typedef struct {
 	char *matches;         /* JSON array: [{"rule":id,"priority":n,"field":f,"excerpt":s},...] */
 	char *why;             /* one line: how the winner was chosen */
 	int overridden;        /* category/direction come from a manual override */
+	/* What decided the category, and the statistical model's view of it
+	 * (classify/model.c); the model fields are unset without a model. */
+	char *decided_by;      /* the winning rule's id, "model", or "fallback" (no rule: annet) */
+	char *rules_category;  /* what the rules alone said, when a model was asked */
+	char *model_hash;      /* the model used (64 hex), NULL when none */
+	char *model_category;  /* the model's own choice */
+	double model_prob;     /* its probability, 0..1 */
+	double model_novelty;  /* share of the text's words the model never saw in training */
 } avvik_class;
 
 void avvik_class_init(avvik_class *c);

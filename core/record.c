@@ -215,5 +215,9 @@ void avvik_class_clear(avvik_class *c)
 	free(c->concerned_how);
 	free(c->matches);
 	free(c->why);
+	free(c->decided_by);
+	free(c->rules_category);
+	free(c->model_hash);
+	free(c->model_category);
 	avvik_class_init(c);
 }

@@ -28,7 +28,8 @@ static const char sql_each_all[] =
 	" ORDER BY deviation_id, id";
 static const char sql_class[] =
 	"SELECT category, tags, direction, reporter_org, reporter_type, reporter_how, concerned_org,"
-	" concerned_type, concerned_how, matches, why, classified_at FROM classification"
+	" concerned_type, concerned_how, matches, why, classified_at, decided_by, rules_category, model_hash,"
+	" model_category, model_prob, model_novelty FROM classification"
 	" WHERE deviation_id = ?1 AND rules_commit = ?2";
 
 void store_override_clear(store_override *o)
@@ -171,6 +172,12 @@ int store_class_get(store *st, int64_t id, const char *commit, avvik_class *c, c
 		c->why = store_column_dup(s, 10);
 		if (at)
 			*at = store_column_dup(s, 11);
+		c->decided_by = store_column_dup(s, 12);
+		c->rules_category = store_column_dup(s, 13);
+		c->model_hash = store_column_dup(s, 14);
+		c->model_category = store_column_dup(s, 15);
+		c->model_prob = sqlite3_column_double(s, 16);
+		c->model_novelty = sqlite3_column_double(s, 17);
 	}
 	sqlite3_reset(s);
 	free(cur);

@@ -81,14 +81,18 @@ static const char *const sql_text[Q__COUNT] = {
 	[Q_DEV_GET] = "SELECT " DEV_COLUMNS " FROM deviation d WHERE d.id = ?1",
 	[Q_CLASS_PUT] = "INSERT INTO classification(deviation_id, rules_commit, category, tags, direction,"
 			" reporter_org, reporter_type, reporter_how, concerned_org, concerned_type, concerned_how,"
-			" matches, why, classified_at)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+			" matches, why, decided_by, rules_category, model_hash, model_category, model_prob,"
+			" model_novelty, classified_at)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
 			" strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
 			" ON CONFLICT(deviation_id, rules_commit) DO UPDATE SET category = excluded.category,"
 			" tags = excluded.tags, direction = excluded.direction, reporter_org = excluded.reporter_org,"
 			" reporter_type = excluded.reporter_type, reporter_how = excluded.reporter_how,"
 			" concerned_org = excluded.concerned_org, concerned_type = excluded.concerned_type,"
 			" concerned_how = excluded.concerned_how, matches = excluded.matches, why = excluded.why,"
+			" decided_by = excluded.decided_by, rules_category = excluded.rules_category,"
+			" model_hash = excluded.model_hash, model_category = excluded.model_category,"
+			" model_prob = excluded.model_prob, model_novelty = excluded.model_novelty,"
 			" classified_at = excluded.classified_at",
 	[Q_CLASS_RUN_PUT] = "INSERT INTO classify_run(rules_commit, run_at, n)"
 			    " VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?2)",
@@ -193,6 +197,20 @@ static const char *const migrations[] = {
 	"  attempts INTEGER NOT NULL, last_error TEXT, message_id TEXT, recipients TEXT,"
 	"  first_try_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
 	"  PRIMARY KEY (name, period_start, period_end, target)) WITHOUT ROWID;",
+	/* 6: the statistical model beside the rules (classify/model.c): the
+	 * trained models, named by the SHA-256 of their bytes; with each
+	 * classification what decided it, the rules' own category and the
+	 * model's view; with each classify run the model it used */
+	"CREATE TABLE model ("
+	"  id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, rules_commit TEXT NOT NULL,"
+	"  examples INTEGER NOT NULL, overrides INTEGER NOT NULL, created_at TEXT NOT NULL, body BLOB NOT NULL);"
+	"ALTER TABLE classification ADD COLUMN decided_by TEXT;"
+	"ALTER TABLE classification ADD COLUMN rules_category TEXT;"
+	"ALTER TABLE classification ADD COLUMN model_hash TEXT;"
+	"ALTER TABLE classification ADD COLUMN model_category TEXT;"
+	"ALTER TABLE classification ADD COLUMN model_prob REAL;"
+	"ALTER TABLE classification ADD COLUMN model_novelty REAL;"
+	"ALTER TABLE classify_run ADD COLUMN model_hash TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -800,6 +818,17 @@ int store_class_put(store *st, int64_t deviation_id, const char *commit, const a
 	store_bind_text(s, 11, c->concerned_how);
 	store_bind_text(s, 12, c->matches);
 	store_bind_text(s, 13, c->why);
+	store_bind_text(s, 14, c->decided_by);
+	store_bind_text(s, 15, c->rules_category ? c->rules_category : c->category);
+	store_bind_text(s, 16, c->model_hash);
+	store_bind_text(s, 17, c->model_category);
+	if (c->model_hash) {
+		sqlite3_bind_double(s, 18, c->model_prob);
+		sqlite3_bind_double(s, 19, c->model_novelty);
+	} else {
+		sqlite3_bind_null(s, 18);
+		sqlite3_bind_null(s, 19);
+	}
 	return store_exec(st, Q_CLASS_PUT);
 }
 

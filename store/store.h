@@ -159,6 +159,45 @@ long store_class_count(store *st, const char *commit);
  * a prefix of all ids, and the newest tells. */
 int store_class_complete(store *st, const char *commit);
 
+/* ---- the statistical model (store/model.c) ---- */
+/* A trained model as stored: its bytes (classify_model_load reads them),
+ * named by their SHA-256, with the rules commit and the numbers of
+ * examples and overrides it was trained from. */
+typedef struct {
+	int64_t id;
+	char *hash, *rules_commit, *created_at;
+	long examples, overrides;
+	void *body;
+	size_t len;
+} store_model;
+void store_model_clear(store_model *m);
+/* Stores a model (kept when the same hash is stored already) and makes it
+ * the current one, which classify uses.  0 ok, -1 error. */
+int store_model_put(store *st, const char *hash, const char *rules_commit, long examples, long overrides,
+		    const void *body, size_t len);
+/* The model named by hash or a prefix of it of at least 6 hex digits
+ * (NULL: the current one): 1 found, 0 none, -1 error, -2 the prefix names
+ * several. */
+int store_model_get(store *st, const char *hash, store_model *out);
+/* Records that the latest classify run used model hash (NULL: none). */
+int store_class_run_model_put(store *st, const char *hash);
+/* The model the latest classify run under commit used: 1 found (*hash
+ * malloc'd, NULL when that run used none), 0 no run under commit, -1 error. */
+int store_class_run_model(store *st, const char *commit, char **hash);
+
+/* The review queue: classifications under commit that a model took part
+ * in, without an override in force, the most worth a look first: where
+ * model and rules disagree, where the model is unsure, where the wording
+ * is new to it (score = disagreement + (1 - probability) + novelty / 2). */
+typedef struct {
+	int64_t id;
+	const char *category, *decided_by, *rules_category, *model_category;   /* borrowed */
+	double model_prob, model_novelty, score;
+	const char *subject, *text;
+} store_review_row;
+typedef int (*store_review_fn)(void *ctx, const store_review_row *row);
+int store_review_each(store *st, const char *commit, int limit, store_review_fn fn, void *ctx);
+
 /* ---- report side ---- */
 /* Totals that every report names. */
 typedef struct {

@@ -7,7 +7,8 @@
 # free ports; their system services are disabled and stopped again here.
 set -e
 BUILD_PKGS="build-essential pkg-config git libxml2-dev libsqlite3-dev libgit2-dev libpcre2-dev
-libyaml-dev libinih-dev libssl-dev libgmime-3.0-dev libcurl4-openssl-dev libxlsxwriter-dev librsvg2-dev"
+libyaml-dev libinih-dev libssl-dev libgmime-3.0-dev libcurl4-openssl-dev libxlsxwriter-dev librsvg2-dev
+liblinear-dev"
 TEST_PKGS="perl libxml2-utils sqlite3 libcmocka-dev time openssl dovecot-imapd nginx-light
 chromium python3 mandoc man-db systemd util-linux
 poppler-utils unzip python3-aiosmtpd"
