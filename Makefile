@@ -1,7 +1,7 @@
 # avvik - GNU Makefile.  `make` builds ./avvik; `make check` runs every test;
 # `make check SANITIZE=1` runs them under ASan+UBSan; `make demo`; `make bench`.
 
-PKGS    := libxml-2.0 sqlite3 libgit2 libpcre2-8 yaml-0.1 inih libcrypto gmime-3.0 libcurl
+PKGS    := libxml-2.0 sqlite3 libgit2 libpcre2-8 yaml-0.1 inih libcrypto gmime-3.0 libcurl libmicrohttpd libsodium
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -28,7 +28,7 @@ else
 BUILD   := build
 endif
 
-STAGES  := core ingest classify store report cli
+STAGES  := core ingest classify store report serve cli
 LIB_SRC := $(foreach d,$(STAGES),$(wildcard $(d)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libavvik.a

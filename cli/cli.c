@@ -82,6 +82,11 @@ static const cli_command commands[] = {
 	  "(--by, default $USER), when and why.  A new override supersedes the one in\n"
 	  "force; overrides survive re-classification and win in reports and exports.\n"
 	  "--list shows those in force (--all: with the superseded ones).\n" },
+	{ "list", cmd_list, LIST_SYNOPSIS, LIST_HELP },
+	{ "search", cmd_search, "search QUERY " LIST_FILTERS, SEARCH_HELP },
+	{ "serve", cmd_serve, SERVE_SYNOPSIS, SERVE_HELP },
+	{ "user", cmd_user, USER_SYNOPSIS, USER_HELP },
+	{ "audit", cmd_audit, AUDIT_SYNOPSIS, AUDIT_HELP },
 	{ "help", cmd_help, "help [COMMAND]", "Shows the usage of avvik or of one command.\n" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

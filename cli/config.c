@@ -86,6 +86,12 @@ static int config_global(config_parse *cp, const char *name, const char *value)
 		config_set(&cfg->rules_rev, value);
 	else if (!strcmp(name, "key_file"))
 		config_set(&cfg->key_file, value);
+	else if (!strcmp(name, "listen"))
+		config_set(&cfg->listen, value);
+	else if (!strcmp(name, "tls_cert"))
+		config_set(&cfg->tls_cert, value);
+	else if (!strcmp(name, "tls_key"))
+		config_set(&cfg->tls_key, value);
 	else if (!strcmp(name, "jobs")) {
 		char *end;
 		long j = strtol(value, &end, 10);
@@ -98,7 +104,7 @@ static int config_global(config_parse *cp, const char *name, const char *value)
 					   "'%s' is not a log level (expected error, warn, info or debug)", value);
 	} else
 		return config_fail(cp, name,
-				   "unknown key in [avvik]%s (expected db, rules_dir, rules_rev, key_file, log_level, jobs)", "");
+				   "unknown key in [avvik]%s (expected db, rules_dir, rules_rev, key_file, log_level, jobs, listen, tls_cert, tls_key)", "");
 	return 1;
 }
 
@@ -351,6 +357,9 @@ void cli_config_clear(cli_config *cfg)
 	free(cfg->rules_dir);
 	free(cfg->rules_rev);
 	free(cfg->key_file);
+	free(cfg->listen);
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
 	for (i = 0; i < cfg->n_sources; i++) {
 		free(cfg->sources[i].name);
 		free(cfg->sources[i].path);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -112,4 +113,15 @@ int cli_output_close(cli_output *o, int ok)
 	free(o->tmp);
 	memset(o, 0, sizeof *o);
 	return rc;
+}
+
+char *cli_user_name(void)
+{
+	const char *u = getenv("USER");
+	struct passwd *pw;
+
+	if (u && *u)
+		return xstrdup(u);
+	pw = getpwuid(getuid());
+	return xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
 }

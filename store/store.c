@@ -175,6 +175,34 @@ static const char *const migrations[] = {
 	"  path TEXT PRIMARY KEY, parent TEXT, dev INTEGER NOT NULL, inode INTEGER NOT NULL,"
 	"  mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, checked_at TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX source_dir_parent ON source_dir(parent);",
+	/* 4: the workspace (avvik serve): accounts, sessions, the audit trail,
+	 * and the full-text index of the scrubbed subject and text.  unicode61
+	 * folds case and drops diacritics (å -> a, é -> e; ø and æ are letters
+	 * of their own); searches are prefix searches (search.c), so
+	 * "epikrise" finds "Epikrisen" and "EPIKRISE". */
+	"CREATE TABLE app_user ("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, pwhash TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('adviser', 'fsu', 'admin')), orgs TEXT NOT NULL DEFAULT '',"
+	"  disabled INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0, locked_until TEXT,"
+	"  created_at TEXT NOT NULL);"
+	"CREATE TABLE app_session ("
+	"  token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES app_user(id) ON DELETE CASCADE,"
+	"  csrf TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
+	"  target TEXT, detail TEXT, addr TEXT);"
+	"CREATE VIRTUAL TABLE deviation_fts USING fts5(subject, text, content = 'deviation',"
+	"  content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');"
+	"CREATE TRIGGER deviation_fts_ai AFTER INSERT ON deviation BEGIN"
+	"  INSERT INTO deviation_fts(rowid, subject, text) VALUES (new.id, new.subject, new.text); END;"
+	"CREATE TRIGGER deviation_fts_ad AFTER DELETE ON deviation BEGIN"
+	"  INSERT INTO deviation_fts(deviation_fts, rowid, subject, text)"
+	"  VALUES ('delete', old.id, old.subject, old.text); END;"
+	"CREATE TRIGGER deviation_fts_au AFTER UPDATE OF subject, text ON deviation BEGIN"
+	"  INSERT INTO deviation_fts(deviation_fts, rowid, subject, text)"
+	"  VALUES ('delete', old.id, old.subject, old.text);"
+	"  INSERT INTO deviation_fts(rowid, subject, text) VALUES (new.id, new.subject, new.text); END;"
+	"INSERT INTO deviation_fts(deviation_fts) VALUES ('rebuild');",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -256,6 +284,10 @@ int store_open(store **out, const char *path, int create, sbuf *err)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
+	if (store_functions_register(st->db)) {
+		store_set_err(err, path, "cannot register functions", st->db);
+		goto fail;
+	}
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
 			 " PRAGMA synchronous = NORMAL;", NULL, NULL, NULL) != SQLITE_OK) {
 		store_set_err(err, path, "cannot configure database", st->db);
