@@ -286,8 +286,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, serve_server *srv, serv
 	if (!r)
 		return MHD_NO;
 	sbuf_adds(&csp, "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
-	if (rs->style_hash)
-		sbuf_addf(&csp, "; style-src 'self' 'sha256-%s'", rs->style_hash);
+	if (rs->style_src)
+		sbuf_addf(&csp, "; style-src 'self' 'unsafe-hashes'%s", rs->style_src);
 	MHD_add_response_header(r, "Content-Security-Policy", csp.buf);
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -370,7 +370,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	free(rs.cookie[0]);
 	free(rs.cookie[1]);
 	free(rs.disposition);
-	free(rs.style_hash);
+	free(rs.style_src);
 	return ret;
 }
 

@@ -3,7 +3,8 @@
  * own HTML renderer and served as they are, with a link back.  A reader
  * who is not an admin gets the whole region or one of their own
  * organisations; free text (the summary's excerpts) only for an adviser's
- * own organisation.  The report's <style> is allowed by its hash in the CSP.
+ * own organisation.  The report's inline styles are allowed by their hashes
+ * in the CSP.
  */
 #include "serve/serve_int.h"
 #include "report/report.h"
@@ -66,21 +67,42 @@ static int parse_period(const char *s, period *p)
 	return rc;
 }
 
-/* The report page as the renderer wrote it, with a way back, and the hash
- * of its one <style> element for the CSP. */
+/* Adds 'sha256-…' of len bytes at p to the CSP sources in out, once. */
+static void csp_hash(sbuf *out, const char *p, size_t len)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+	sbuf src = SBUF_INIT;
+
+	crypto_hash_sha256(h, (const unsigned char *)p, (unsigned long long)len);
+	sodium_bin2base64(b64, sizeof b64, h, sizeof h, sodium_base64_VARIANT_ORIGINAL);
+	sbuf_addf(&src, " 'sha256-%s'", b64);
+	if (!strstr(out->buf, src.buf))
+		sbuf_add(out, src.buf, src.len);
+	sbuf_release(&src);
+}
+
+/* The report page as the renderer wrote it, with a way back, and the
+ * hashes of its <style> element and its style attributes (the SVG's) for
+ * the CSP, so nothing else inline is allowed. */
 static void report_wrap(serve_resp *rs, const char *html, size_t len)
 {
 	const char *st = strstr(html, "<style>"), *se = st ? strstr(st, "</style>") : NULL;
-	const char *main = strstr(html, "<main>\n");
+	const char *main = strstr(html, "<main>\n"), *a;
+	sbuf src = SBUF_INIT;
 
-	if (st && se) {
-		unsigned char h[crypto_hash_sha256_BYTES];
-		size_t n = sodium_base64_ENCODED_LEN(sizeof h, sodium_base64_VARIANT_ORIGINAL);
-
-		crypto_hash_sha256(h, (const unsigned char *)st + 7, (unsigned long long)(se - st - 7));
-		rs->style_hash = xmalloc(n);
-		sodium_bin2base64(rs->style_hash, n, h, sizeof h, sodium_base64_VARIANT_ORIGINAL);
+	if (st && se)
+		csp_hash(&src, st + 7, (size_t)(se - st - 7));
+	for (a = html; (a = strstr(a, " style=\"")); ) {
+		const char *e = strchr(a + 8, '"');
+		if (!e)
+			break;
+		csp_hash(&src, a + 8, (size_t)(e - a - 8));
+		a = e;
 	}
+	if (src.len)
+		rs->style_src = sbuf_detach(&src, NULL);
+	sbuf_release(&src);
 	if (main) {
 		size_t k = (size_t)(main - html) + 7;
 		sbuf_add(&rs->body, html, k);

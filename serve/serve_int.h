@@ -35,7 +35,7 @@ typedef struct {
 	char *location;                /* redirect target */
 	char *cookie[2];               /* Set-Cookie values */
 	char *disposition;             /* Content-Disposition */
-	char *style_hash;              /* a report's <style>: its CSP hash */
+	char *style_src;               /* a report's inline styles: CSP hash sources */
 } serve_resp;
 
 /* A GET query argument (decoded by libmicrohttpd), or NULL. */

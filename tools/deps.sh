@@ -13,11 +13,19 @@ for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-echo "deps: installing:$missing" >&2
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q >&2
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -q --no-install-recommends $missing >&2
+if [ -n "$missing" ]; then
+	echo "deps: installing:$missing" >&2
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -q >&2
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -q --no-install-recommends $missing >&2
+fi
+# the browser test's driver, exactly as tests/web/package-lock.json pins it
+web=$(dirname "$0")/../tests/web
+if [ ! -f "$web/node_modules/playwright-core/package.json" ] ||
+   ! cmp -s "$web/package-lock.json" "$web/node_modules/.avvik-lock" 2>/dev/null; then
+	echo "deps: npm ci in tests/web" >&2
+	(cd "$web" && npm ci --no-audit --no-fund >&2 && cp package-lock.json node_modules/.avvik-lock)
+fi
