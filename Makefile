@@ -84,6 +84,7 @@ demo: deps
 bench: all
 	@sh tests/bench/bench.sh ./$(BIN) $(BUILD)/gen-demo
 	@sh tests/bench/bench_rules.sh ./$(BIN) $(BUILD)/gen-demo
+	@sh tests/bench/bench_serve.sh ./$(BIN) $(BUILD)/gen-demo
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 fuzz: $(FUZZ_TARGETS)

@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config git perl libxml2-dev libxml2-utils libsqlite3-dev sqlite3
 libgit2-dev libpcre2-dev libyaml-dev libinih-dev libcmocka-dev libssl-dev time
 libgmime-3.0-dev libcurl4-openssl-dev openssl dovecot-imapd nginx-light chromium python3
-libmicrohttpd-dev libsodium-dev curl nodejs"
+libmicrohttpd-dev libsodium-dev curl nodejs wrk"
 # npm comes with nodejs when that is NodeSource's; Debian's is a package of its own
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 missing=""
