@@ -12,6 +12,7 @@
 
 #define PAGE_ROWS 50
 #define DOWNLOAD_MAX 100000
+#define COUNT_MAX 10000
 
 typedef struct {
 	store_list_filter f;
@@ -176,6 +177,7 @@ void serve_list_page(serve_req *rq, serve_resp *rs)
 	int search = !strcmp(rq->path, "/search");
 	list_args a;
 	list_ctx lc = { rq, &rs->body };
+	sbuf qs = SBUF_INIT;
 	long total = 0, pages;
 	sbuf *b = &rs->body;
 
@@ -191,6 +193,7 @@ void serve_list_page(serve_req *rq, serve_resp *rs)
 	}
 	a.f.limit = PAGE_ROWS;
 	a.f.offset = (a.page - 1) * PAGE_ROWS;
+	a.f.count_max = COUNT_MAX;
 	serve_page_begin(rs, rq, search ? "Søk i avvik" : "Avvik");
 	filter_form(b, rq, search ? "/search" : "/list");
 	sbuf_adds(b, "<table>\n<thead><tr><th>Nr.</th><th>Dato</th><th>Kategori</th><th>Retning</th>"
@@ -201,18 +204,27 @@ void serve_list_page(serve_req *rq, serve_resp *rs)
 		return;
 	}
 	sbuf_adds(b, "</tbody>\n</table>\n");
-	pages = (total + PAGE_ROWS - 1) / PAGE_ROWS;
-	sbuf_addf(b, "<p id=\"count\">%ld avvik, side %ld av %ld.", total, a.page, pages ? pages : 1);
+	/* the filters for links: percent-encoded, and & as &amp; in HTML */
+	serve_html_escape(&qs, a.qs.buf);
+	if (total > COUNT_MAX) {
+		/* counting all of a big unfiltered list costs more than it tells */
+		pages = a.page + 1;
+		sbuf_addf(b, "<p id=\"count\">Over %d avvik, side %ld.", COUNT_MAX, a.page);
+	} else {
+		pages = (total + PAGE_ROWS - 1) / PAGE_ROWS;
+		sbuf_addf(b, "<p id=\"count\">%ld avvik, side %ld av %ld.", total, a.page, pages ? pages : 1);
+	}
 	if (a.page > 1)
-		sbuf_addf(b, " <a rel=\"prev\" href=\"%s?%s%spage=%ld\">Forrige</a>", rq->path, a.qs.buf,
-			  a.qs.len ? "&amp;" : "", a.page - 1);
+		sbuf_addf(b, " <a rel=\"prev\" href=\"%s?%s%spage=%ld\">Forrige</a>", rq->path, qs.buf,
+			  qs.len ? "&amp;" : "", a.page - 1);
 	if (a.page < pages)
-		sbuf_addf(b, " <a rel=\"next\" href=\"%s?%s%spage=%ld\">Neste</a>", rq->path, a.qs.buf,
-			  a.qs.len ? "&amp;" : "", a.page + 1);
+		sbuf_addf(b, " <a rel=\"next\" href=\"%s?%s%spage=%ld\">Neste</a>", rq->path, qs.buf,
+			  qs.len ? "&amp;" : "", a.page + 1);
 	sbuf_addf(b, "</p>\n<p>Last ned: <a href=\"/list.csv?%s\">CSV</a> · <a href=\"/list.json?%s\">JSON</a></p>\n",
-		  a.qs.buf, a.qs.buf);
+		  qs.buf, qs.buf);
 	serve_page_end(rs);
 	sbuf_release(&a.qs);
+	sbuf_release(&qs);
 }
 
 typedef struct {

@@ -242,6 +242,8 @@ typedef struct {
 	const char *scope;       /* comma-separated org ids the reader may see
 				    (reporter or concerned org in it); NULL: all */
 	long offset, limit;      /* paging; limit 0: no limit */
+	long count_max;          /* count at most this many (0: all): *total is then
+				    count_max + 1 when more match */
 } store_list_filter;
 /* Every field borrowed: valid during the callback only. */
 typedef struct {

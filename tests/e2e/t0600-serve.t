@@ -6,7 +6,7 @@
 # that look like SQL are data, lock-out, logout and the audit trail.
 . "$AVVIK_SRC/tests/e2e/lib.sh"
 . "$AVVIK_SRC/tests/e2e/serve-lib.sh"
-plan 43
+plan 45
 trap 'serve_stop; rm -rf "$T_DIR"' EXIT
 
 ok "demo database with users" serve_db
@@ -88,6 +88,12 @@ unlike "no live script, img or svg from the record" hostile.html '<script|<img|<
 code adv_tromso "/search?q=alert" >/dev/null; cp last.body hostile-list.html
 like "search finds the hostile record, escaped" hostile-list.html "href=\"/record/$X\""
 unlike "no live script in the list" hostile-list.html '<script'
+
+# paging keeps the filters
+code admin "/list?period=2024&category=epikrise" >/dev/null
+like "the next page's link keeps the filters" last.body 'rel="next" href="/list\?period=2024&amp;category=epikrise&amp;page=2"'
+code admin "/list?period=2024&category=epikrise&page=2" >/dev/null
+like "page 2" last.body 'id="count">[0-9]+ avvik, side 2 av'
 
 # SQL-looking filters are data
 n_before=$(sql d.db "SELECT count(*) FROM deviation")

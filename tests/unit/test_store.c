@@ -434,6 +434,12 @@ static void test_list_query(void **state)
 	f.overridden = 0;
 	assert_string_equal(listed(st, &f, &out), "5;4;2;1;/4");
 	f.overridden = -1;
+	/* a capped count says "more than count_max" */
+	f.count_max = 2;
+	assert_string_equal(listed(st, &f, &out), "5;4;3o;2;1;/3");
+	f.count_max = 5;
+	assert_string_equal(listed(st, &f, &out), "5;4;3o;2;1;/5");
+	f.count_max = 0;
 	/* paging */
 	f.limit = 2;
 	f.offset = 2;
