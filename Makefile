@@ -19,7 +19,7 @@ SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
 INSTALL    ?= install
 
-PKGS    := libxml-2.0 sqlite3 libgit2 libpcre2-8 yaml-0.1 inih libcrypto gmime-3.0 libcurl xlsxwriter librsvg-2.0 cairo
+PKGS    := libxml-2.0 sqlite3 libgit2 libpcre2-8 yaml-0.1 inih libcrypto gmime-3.0 libcurl xlsxwriter librsvg-2.0 cairo libmicrohttpd libsodium
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -48,7 +48,7 @@ else
 BUILD   := build
 endif
 
-STAGES  := core ingest classify store report cli
+STAGES  := core ingest classify store report serve cli
 LIB_SRC := $(foreach d,$(STAGES),$(wildcard $(d)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libavvik.a
@@ -117,6 +117,7 @@ bench: all
 	@sh tests/bench/bench_rules.sh ./$(BIN) $(BUILD)/gen-demo
 	@sh tests/bench/bench_model.sh ./$(BIN) $(BUILD)/gen-demo
 	@BENCH_SIZES="$(BENCH_SIZES)" sh tests/bench/bench_targets.sh ./$(BIN)
+	@sh tests/bench/bench_serve.sh ./$(BIN) $(BUILD)/gen-demo
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 fuzz: $(FUZZ_TARGETS)

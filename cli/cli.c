@@ -124,6 +124,11 @@ static const cli_command commands[] = {
 	  "The classifications most worth a human look first: where the rules and the model\n"
 	  "disagree, where the model is unsure, where the wording is new to it.  Correct one\n"
 	  "with 'avvik override'; the next 'model train' learns from it.\n" },
+	{ "list", cmd_list, LIST_SYNOPSIS, LIST_HELP },
+	{ "search", cmd_search, "search QUERY " LIST_FILTERS, SEARCH_HELP },
+	{ "serve", cmd_serve, SERVE_SYNOPSIS, SERVE_HELP },
+	{ "user", cmd_user, USER_SYNOPSIS, USER_HELP },
+	{ "audit", cmd_audit, AUDIT_SYNOPSIS, AUDIT_HELP },
 	{ "help", cmd_help, "help [COMMAND]", "Shows the usage of avvik or of one command.\n" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

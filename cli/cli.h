@@ -77,6 +77,9 @@ typedef struct {
 	size_t n_sources;
 	cli_delivery *deliveries;
 	size_t n_deliveries;
+	/* avvik serve */
+	char *listen;         /* ADDR:PORT */
+	char *tls_cert, *tls_key;
 } cli_config;
 
 /* One key of a [delivery NAME] section (cmd_deliver.c).  0 ok; -1 with
@@ -131,6 +134,40 @@ int cmd_rules(cli_config *cfg, int argc, char **argv);
 int cmd_explain(cli_config *cfg, int argc, char **argv);
 int cmd_show(cli_config *cfg, int argc, char **argv);
 int cmd_override(cli_config *cfg, int argc, char **argv);
+/* The workspace's commands (cmd_serve.c, cmd_user.c, cmd_list.c): their
+ * help texts, for the command table. */
+#define LIST_FILTERS "[--period P] [--org O] [--category C] [--direction D] [--source S]\n" \
+	"         [--overridden yes|no] [--limit N] [--offset N] [--format text|json]"
+#define LIST_SYNOPSIS "list " LIST_FILTERS
+#define LIST_HELP \
+	"The stored deviations, newest first, with their effective classification\n" \
+	"(overrides applied): id, date, category, direction, reporter -> concerned, subject.\n" \
+	"--org matches the reporter or the concerned organisation and its sub-units.\n" \
+	"The last line (on stderr) says how many match.  The workspace's list is the same query.\n"
+#define SEARCH_HELP \
+	"The deviations whose scrubbed subject or text contain every word of QUERY, as\n" \
+	"a word or the start of one, case and accents folded: 'epikrise' finds\n" \
+	"'Epikrisen' and 'EPIKRISE'.  Filters as for list.\n"
+#define SERVE_SYNOPSIS "serve [--listen ADDR:PORT] [--threads N]"
+#define SERVE_HELP \
+	"The quality advisers' workspace: a web server (libmicrohttpd) on ADDR:PORT\n" \
+	"(config 'listen', default 127.0.0.1:8080).  Plain HTTP only on a loopback\n" \
+	"address, for a reverse proxy; elsewhere tls_cert and tls_key in the config are\n" \
+	"required.  Accounts: 'avvik user'.  Stops on SIGINT or SIGTERM.\n"
+#define USER_SYNOPSIS "user add NAME --role adviser|fsu|admin [--org ORG]... | list | disable NAME | enable NAME\n         | passwd NAME"
+#define USER_HELP \
+	"The workspace's accounts.  The password is read from the terminal (twice, not\n" \
+	"shown) or, when stdin is not a terminal, as its first line; never from the\n" \
+	"command line.  It is kept as an Argon2id hash.  An adviser sees and corrects\n" \
+	"the deviations of the organisations given by --org (registry ids, sub-units\n" \
+	"included); an fsu member sees reports only; an admin sees everything.\n"
+#define AUDIT_SYNOPSIS "audit [-n N]"
+#define AUDIT_HELP "The audit trail, newest first: logins, failed logins, overrides, downloads,\naccount changes (-n: the last N, default 100; 0: all).\n"
+int cmd_serve(cli_config *cfg, int argc, char **argv);
+int cmd_user(cli_config *cfg, int argc, char **argv);
+int cmd_audit(cli_config *cfg, int argc, char **argv);
+int cmd_list(cli_config *cfg, int argc, char **argv);
+int cmd_search(cli_config *cfg, int argc, char **argv);
 int cmd_help(cli_config *cfg, int argc, char **argv);
 int cmd_quarantine(cli_config *cfg, int argc, char **argv);
 int cmd_purge(cli_config *cfg, int argc, char **argv);
@@ -161,6 +198,9 @@ store *cli_store_open(const cli_config *cfg);
 int cli_store_failed(const cli_config *cfg);
 /* The rules repository: config/--rules-dir, else what init recorded. */
 char *cli_rules_dir(const cli_config *cfg, store *st);
+/* Who runs the command: $USER, else the login name of the process owner
+ * (for overrides and the audit trail).  Caller frees. */
+char *cli_user_name(void);
 /* Reads the pseudonym key; refuses a key file others can read. */
 int cli_key_load(const char *path, unsigned char *key, size_t *len);
 /* Text a person typed (an override's reason), as it may be kept: every

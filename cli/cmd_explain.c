@@ -4,7 +4,6 @@
 #include "classify/classify.h"
 
 #include <getopt.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -218,18 +217,6 @@ static int override_list_one(void *ctx, const store_override *o)
 	return 0;
 }
 
-/* $USER, else the login name of the process owner. */
-static char *override_default_by(void)
-{
-	const char *u = getenv("USER");
-	struct passwd *pw;
-
-	if (u && *u)
-		return xstrdup(u);
-	pw = getpwuid(getuid());
-	return xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
-}
-
 int cmd_override(cli_config *cfg, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -323,7 +310,7 @@ int cmd_override(cli_config *cfg, int argc, char **argv)
 		}
 	}
 	if (!by)
-		by = byd = override_default_by();
+		by = byd = cli_user_name();
 	if (cli_scrub(cfg, reason, &reason_kept)) {
 		store_close(st);
 		free(byd);
@@ -335,6 +322,12 @@ int cmd_override(cli_config *cfg, int argc, char **argv)
 		printf("override %lld: deviation %lld%s%s%s%s, by %s\n", (long long)oid, (long long)id,
 		       category ? " category " : "", category ? category : "", dirs ? " direction " : "",
 		       dirs ? direction_name(d) : "", by);
+		{
+			sbuf target = SBUF_INIT;
+			sbuf_addf(&target, "deviation %lld", (long long)id);
+			store_audit_put(st, by, "override", target.buf, reason, "cli");
+			sbuf_release(&target);
+		}
 		break;
 	case -2:
 		log_error("override: no deviation %lld", (long long)id);

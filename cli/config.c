@@ -203,7 +203,13 @@ static int config_global(config_parse *cp, const char *name, const char *value)
 			return config_fail(cp, name, "'%s' is not a number of days (1..36500, or never)", value);
 		else
 			cfg->raw_retention_days = (int)d;
-	} else if (!strcmp(name, "jobs")) {
+	} else if (!strcmp(name, "listen"))
+		config_set(&cfg->listen, value);
+	else if (!strcmp(name, "tls_cert"))
+		config_path_set(cp, &cfg->tls_cert, value);
+	else if (!strcmp(name, "tls_key"))
+		config_path_set(cp, &cfg->tls_key, value);
+	else if (!strcmp(name, "jobs")) {
 		char *end;
 		long j = strtol(value, &end, 10);
 		if (*end || j < 1 || j > 64)
@@ -216,7 +222,7 @@ static int config_global(config_parse *cp, const char *name, const char *value)
 	} else
 		return config_fail(cp, name,
 				   "unknown key in [avvik]%s (expected db, rules_dir, rules_rev, rules_upstream, "
-				   "key_file, log_level, jobs, raw_retention_days)", "");
+				   "key_file, log_level, jobs, raw_retention_days, listen, tls_cert, tls_key)", "");
 	return 1;
 }
 
@@ -511,6 +517,9 @@ void cli_config_clear(cli_config *cfg)
 	free(cfg->rules_rev);
 	free(cfg->rules_upstream);
 	free(cfg->key_file);
+	free(cfg->listen);
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
 	for (i = 0; i < cfg->n_sources; i++) {
 		free(cfg->sources[i].name);
 		free(cfg->sources[i].path);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -274,4 +275,15 @@ void cli_table_clear(cli_table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	memset(t, 0, sizeof *t);
+}
+
+char *cli_user_name(void)
+{
+	const char *u = getenv("USER");
+	struct passwd *pw;
+
+	if (u && *u)
+		return xstrdup(u);
+	pw = getpwuid(getuid());
+	return xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
 }

@@ -128,6 +128,9 @@ typedef struct {
 /* "2024", "2024-Q3", "2024-07", "2024-01..2024-06" (either side may be any of
  * the first three forms).  0 ok, -1 invalid (err explains). */
 int period_parse(const char *s, period *out, sbuf *err);
+/* The period of the same number of months just before p ("2023" before
+ * "2024", "2024-Q2" before "2024-Q3").  0 ok, -1 invalid p. */
+int period_before(const period *p, period *out);
 
 /* ---- the deviation record ---- */
 typedef enum {

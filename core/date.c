@@ -169,3 +169,34 @@ bad:
 	sbuf_addf(err, "invalid period '%s': expected 2024, 2024-Q3, 2024-07 or 2024-01..2024-06", s);
 	return -1;
 }
+
+/* The period before p of the same number of months. */
+int period_before(const period *p, period *out)
+{
+	int y, m;
+	sbuf spec = SBUF_INIT, err = SBUF_INIT;
+	int rc;
+
+	if (sscanf(p->start, "%4d-%2d", &y, &m) != 2)
+		return -1;
+	m -= p->months;
+	while (m < 1) {
+		m += 12;
+		y--;
+	}
+	{
+		int ey = y, em = m + p->months - 1;
+		while (em > 12) {
+			em -= 12;
+			ey++;
+		}
+		sbuf_addf(&spec, "%04d-%02d..%04d-%02d", y, m, ey, em);
+	}
+	rc = period_parse(spec.buf, out, &err);
+	/* a whole year or quarter keeps its short label */
+	if (!rc && p->months == 12 && !strcmp(p->start + 4, "-01-01"))
+		snprintf(out->label, sizeof out->label, "%04d", y);
+	sbuf_release(&spec);
+	sbuf_release(&err);
+	return rc;
+}

@@ -80,6 +80,8 @@ typedef struct {
 	store_filter filter;        /* --category/--direction/--org/--fsu */
 	const char *filter_label;   /* what the filter selects, for titles ("FSU somatikk") */
 	int top;                    /* top N for recurring failures (0: 5) */
+	int no_text;                /* no free text (summary's excerpts): for readers
+				       who may see aggregates only */
 } report_opts;
 
 /* report compare A B: counts, change, exact Poisson test of the rate ratio,

@@ -266,7 +266,7 @@ static int sm_load(store *st, sm_data *d)
 	}
 
 	/* examples: two of each of the three largest categories */
-	for (size_t i = 0; i < d->cat.len && d->n_ex < 3; i++) {
+	for (size_t i = 0; i < d->cat.len && d->n_ex < 3 && !o->no_text; i++) {
 		sm_examples *e;
 
 		if (!d->cat.rows[i].n[1])
@@ -933,11 +933,19 @@ int report_summary(store *st, const report_opts *o, const period *p, const perio
 {
 	sm_data d;
 	sbuf text = SBUF_INIT, title = SBUF_INIT;
+	period before;
 	int rc = -1;
 
 	memset(&d, 0, sizeof d);
 	d.o = o;
 	d.p = p;
+	if (!vs) {
+		if (period_before(p, &before)) {
+			sbuf_addf(err, "no period before %s", p->label);
+			return -1;
+		}
+		vs = &before;
+	}
 	d.vs = vs;
 	report_series_init(&d.monthly);
 	if (sm_load(st, &d)) {

@@ -26,6 +26,9 @@ static const char sql_each[] =
 static const char sql_each_all[] =
 	"SELECT id, deviation_id, category, direction, reason, by, at, superseded_at FROM override"
 	" ORDER BY deviation_id, id";
+static const char sql_history[] =
+	"SELECT id, deviation_id, category, direction, reason, by, at, superseded_at FROM override"
+	" WHERE deviation_id = ?1 ORDER BY id";
 static const char sql_class[] =
 	"SELECT category, tags, direction, reporter_org, reporter_type, reporter_how, concerned_org,"
 	" concerned_type, concerned_how, matches, why, classified_at, decided_by, rules_category, model_hash,"
@@ -59,6 +62,7 @@ int store_override_put(store *st, int64_t deviation_id, const char *category, co
 		       const char *reason, const char *by, int64_t *out_id)
 {
 	sqlite3_stmt *s = store_stmt(st, sql_exists);
+	store_override prev = { 0 };
 	int found;
 
 	if (!s)
@@ -70,6 +74,14 @@ int store_override_put(store *st, int64_t deviation_id, const char *category, co
 		return -2;
 	if (store_begin(st))
 		return -1;
+	/* the parts not given are kept from the override in force: correcting
+	 * only the direction must not undo an earlier category correction */
+	if (store_override_get(st, deviation_id, &prev) < 0)
+		goto fail;
+	if (!category)
+		category = prev.category;
+	if (!dir)
+		dir = prev.direction;
 	/* supersede first: the unique index allows one in force */
 	if (!(s = store_stmt(st, sql_supersede)))
 		goto fail;
@@ -85,8 +97,10 @@ int store_override_put(store *st, int64_t deviation_id, const char *category, co
 		goto fail;
 	if (out_id)
 		*out_id = sqlite3_last_insert_rowid(st->db);
+	store_override_clear(&prev);
 	return store_commit(st);
 fail:
+	store_override_clear(&prev);
 	store_rollback(st);
 	return -1;
 }
@@ -107,15 +121,13 @@ int store_override_get(store *st, int64_t deviation_id, store_override *out)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_override_each(store *st, int all, store_override_fn fn, void *ctx)
+/* Reads all rows of s first, so fn may use the database. */
+static int override_rows(sqlite3_stmt *s, store_override_fn fn, void *ctx)
 {
-	sqlite3_stmt *s = store_stmt(st, all ? sql_each_all : sql_each);
 	store_override *v = NULL;
 	size_t n = 0, i;
 	int rc = 0, step;
 
-	if (!s)
-		return -1;
 	/* read all first, so fn may use the database */
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		v = xrealloc(v, (n + 1) * sizeof *v);
@@ -131,6 +143,23 @@ int store_override_each(store *st, int all, store_override_fn fn, void *ctx)
 	}
 	free(v);
 	return rc;
+}
+
+int store_override_each(store *st, int all, store_override_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = store_stmt(st, all ? sql_each_all : sql_each);
+
+	return s ? override_rows(s, fn, ctx) : -1;
+}
+
+int store_override_history(store *st, int64_t deviation_id, store_override_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = store_stmt(st, sql_history);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, deviation_id);
+	return override_rows(s, fn, ctx);
 }
 
 int store_class_get(store *st, int64_t id, const char *commit, avvik_class *c, char **at)

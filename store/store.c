@@ -211,6 +211,34 @@ static const char *const migrations[] = {
 	"ALTER TABLE classification ADD COLUMN model_prob REAL;"
 	"ALTER TABLE classification ADD COLUMN model_novelty REAL;"
 	"ALTER TABLE classify_run ADD COLUMN model_hash TEXT;",
+	/* 7: the workspace (avvik serve): accounts, sessions, the audit trail,
+	 * and the full-text index of the scrubbed subject and text.  unicode61
+	 * folds case and drops diacritics (å -> a, é -> e; ø and æ are letters
+	 * of their own); searches are prefix searches (search.c), so
+	 * "epikrise" finds "Epikrisen" and "EPIKRISE". */
+	"CREATE TABLE app_user ("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, pwhash TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('adviser', 'fsu', 'admin')), orgs TEXT NOT NULL DEFAULT '',"
+	"  disabled INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0, locked_until TEXT,"
+	"  created_at TEXT NOT NULL);"
+	"CREATE TABLE app_session ("
+	"  token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES app_user(id) ON DELETE CASCADE,"
+	"  csrf TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
+	"  target TEXT, detail TEXT, addr TEXT);"
+	"CREATE VIRTUAL TABLE deviation_fts USING fts5(subject, text, content = 'deviation',"
+	"  content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');"
+	"CREATE TRIGGER deviation_fts_ai AFTER INSERT ON deviation BEGIN"
+	"  INSERT INTO deviation_fts(rowid, subject, text) VALUES (new.id, new.subject, new.text); END;"
+	"CREATE TRIGGER deviation_fts_ad AFTER DELETE ON deviation BEGIN"
+	"  INSERT INTO deviation_fts(deviation_fts, rowid, subject, text)"
+	"  VALUES ('delete', old.id, old.subject, old.text); END;"
+	"CREATE TRIGGER deviation_fts_au AFTER UPDATE OF subject, text ON deviation BEGIN"
+	"  INSERT INTO deviation_fts(deviation_fts, rowid, subject, text)"
+	"  VALUES ('delete', old.id, old.subject, old.text);"
+	"  INSERT INTO deviation_fts(rowid, subject, text) VALUES (new.id, new.subject, new.text); END;"
+	"INSERT INTO deviation_fts(deviation_fts) VALUES ('rebuild');",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -375,6 +403,10 @@ int store_open(store **out, const char *path, int create, sbuf *err)
 	sqlite3_busy_timeout(st->db, 10000);
 	/* temp_store: a file's savepoint inside a batch journals to memory;
 	 * cache_size: a batch's pages stay in memory until its commit */
+	if (store_functions_register(st->db)) {
+		store_set_err(err, path, "cannot register functions", st->db);
+		goto fail;
+	}
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
 			 " PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;"
 			 " PRAGMA cache_size = -32768; PRAGMA journal_size_limit = 67108864;",

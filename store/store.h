@@ -240,8 +240,9 @@ typedef struct {
 	char *category, *direction, *reason, *by, *at, *superseded_at;
 } store_override;
 void store_override_clear(store_override *o);
-/* Adds an override (category or direction may be NULL, not both) and
- * supersedes the one in force, in one transaction.  0 ok; -1 error;
+/* Adds an override (category or direction may be NULL, not both: the part
+ * not given is kept from the override in force) and supersedes the one in
+ * force, in one transaction.  0 ok; -1 error;
  * -2 no such deviation. */
 int store_override_put(store *st, int64_t deviation_id, const char *category, const char *dir,
 		       const char *reason, const char *by, int64_t *out_id);
@@ -250,6 +251,8 @@ int store_override_get(store *st, int64_t deviation_id, store_override *out);
 /* Overrides in force (all != 0: with the superseded ones), by deviation then id. */
 typedef int (*store_override_fn)(void *ctx, const store_override *o);
 int store_override_each(store *st, int all, store_override_fn fn, void *ctx);
+/* Every override of one deviation, oldest first (the last one in force). */
+int store_override_history(store *st, int64_t deviation_id, store_override_fn fn, void *ctx);
 /* One stored deviation by id: 1 found, 0 none, -1 error. */
 int store_deviation_get(store *st, int64_t id, avvik_record *out);
 /* A deviation's classification under commit (NULL: the current one):
@@ -326,5 +329,85 @@ int store_query_examples(store *st, const char *commit, const period *p, const c
  * path (mode 0600), checked (quick_check), synced and renamed into place.
  * *pages_out: its size in pages.  0 ok; -1 with err. */
 int store_backup(store *st, const char *path, long *pages_out, sbuf *err);
+
+/* ---- the list of deviations: filters, search, paging (store/search.c) ----
+ * One query for `avvik list`, `avvik search` and the workspace.  NULL
+ * fields filter nothing.  Organisation ids match sub-units: "unn" matches
+ * "unn-tromso". */
+typedef struct {
+	const char *commit;      /* classification read; NULL: the current one */
+	const period *p;         /* count date in [start, end) */
+	const char *org;         /* reporter or concerned org is it */
+	const char *category;    /* effective category (override applied) */
+	const char *direction;   /* effective direction, canonical name */
+	const char *source;      /* configured source name */
+	int overridden;          /* -1 any, 0 without an override, 1 with one */
+	const char *search;      /* words searched in subject and text: each a
+				    prefix, all must occur; NULL or blank: none */
+	const char *scope;       /* comma-separated org ids the reader may see
+				    (reporter or concerned org in it); NULL: all */
+	long offset, limit;      /* paging; limit 0: no limit */
+	long count_max;          /* count at most this many (0: all): *total is then
+				    count_max + 1 when more match */
+} store_list_filter;
+/* Every field borrowed: valid during the callback only. */
+typedef struct {
+	int64_t id;
+	const char *ext_id, *date, *source, *category, *direction;
+	const char *reporter_org, *reporter_name, *concerned_org, *concerned_name;
+	const char *subject, *text;
+	int overridden;
+} store_list_row;
+typedef int (*store_list_fn)(void *ctx, const store_list_row *row);
+void store_list_filter_init(store_list_filter *f);
+/* Calls fn for each deviation of f, newest count date first; *total (may be
+ * NULL) gets how many match without paging.  fn's non-zero value, 0, or -1
+ * on a database error. */
+int store_list_query(store *st, const store_list_filter *f, store_list_fn fn, void *ctx,
+		     long *total);
+/* 1 when org (a registry id, may be NULL) is one of the comma-separated ids
+ * in set or a sub-unit of one ("unn-tromso" of "unn"). */
+int store_org_in(const char *org, const char *set);
+
+/* ---- workspace accounts, sessions and the audit trail (store/user.c) ---- */
+typedef struct {
+	int64_t id;
+	char *name, *pwhash, *role, *orgs;   /* role "adviser", "fsu" or "admin";
+						orgs comma-separated registry ids */
+	int disabled;
+	long failed;                          /* failed logins since the last success */
+	char *locked_until;                   /* "YYYY-MM-DDTHH:MM:SSZ" or NULL */
+	int locked;                           /* locked_until lies in the future */
+} store_user;
+void store_user_clear(store_user *u);
+/* 0 ok, -2 the name exists, -1 error. */
+int store_user_add(store *st, const char *name, const char *pwhash, const char *role,
+		   const char *orgs);
+/* 1 found (*out filled, caller clears), 0 none, -1 error. */
+int store_user_get(store *st, const char *name, store_user *out);
+typedef int (*store_user_fn)(void *ctx, const store_user *u);
+int store_user_each(store *st, store_user_fn fn, void *ctx);
+/* 0 ok, -2 no such user, -1 error. */
+int store_user_set_disabled(store *st, const char *name, int disabled);
+int store_user_set_pwhash(store *st, const char *name, const char *pwhash);
+/* A failed login: counts it and, at max_failures, locks the account for
+ * lock_seconds.  A successful one resets the count. */
+int store_user_login_failed(store *st, int64_t user_id, long max_failures, long lock_seconds);
+int store_user_login_ok(store *st, int64_t user_id);
+/* Sessions are found by the hash of their token: the token itself is
+ * never stored. */
+int store_session_put(store *st, const char *token_hash, int64_t user_id, const char *csrf,
+		      long ttl_seconds);
+/* 1 valid (not expired, user not disabled; *user and *csrf filled, caller
+ * frees), 0 none, -1 error. */
+int store_session_get(store *st, const char *token_hash, store_user *user, char **csrf);
+int store_session_delete(store *st, const char *token_hash);
+/* One line of the audit trail: who did what to what, and from where. */
+int store_audit_put(store *st, const char *actor, const char *action, const char *target,
+		    const char *detail, const char *addr);
+typedef int (*store_audit_fn)(void *ctx, const char *at, const char *actor, const char *action,
+			      const char *target, const char *detail, const char *addr);
+/* Newest first, at most limit (0: all). */
+int store_audit_each(store *st, long limit, store_audit_fn fn, void *ctx);
 
 #endif

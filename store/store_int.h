@@ -35,5 +35,7 @@ int store_step_done(store *st, sqlite3_stmt *s);
 int store_rows_finish(store *st, sqlite3_stmt *s, int step, int rc);
 void store_bind_text(sqlite3_stmt *s, int i, const char *v);   /* NULL binds NULL */
 char *store_column_dup(sqlite3_stmt *s, int i);                 /* caller frees; NULL for NULL */
+/* Registers avvik_org_in(org, set) (search.c) on a new connection. */
+int store_functions_register(sqlite3 *db);
 
 #endif

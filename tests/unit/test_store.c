@@ -353,6 +353,254 @@ static void test_nested_batch(void **state)
 	assert_int_equal(t.deviations, 1);
 	avvik_record_clear(&a);
 	avvik_record_clear(&b);
+/* Five deviations classified under c1: odd ids reported by tromso, even
+ * ids by narvik-legevakt (a sub-unit of narvik); all concern unn-tromso. */
+static int classify_orgs(void *ctx, int64_t id, const avvik_record *r)
+{
+	store *st = ctx;
+	avvik_class c;
+
+	avvik_class_init(&c);
+	c.category = xstrdup(strstr(r->text, "pikrise") || strstr(r->text, "PIKRISE") ? "epikrise" : "legemidler");
+	c.dir = DIR_KOMMUNE_UNN;
+	c.reporter_org = xstrdup(id % 2 ? "tromso" : "narvik-legevakt");
+	c.concerned_org = xstrdup("unn-tromso");
+	assert_int_equal(store_class_put(st, id, "c1", &c), 0);
+	avvik_class_clear(&c);
+	return 0;
+}
+
+static store *open_listed(void)
+{
+	static const char *texts[] = { "Epikrisen kom for sent", "EPIKRISE mangler", "Feil i legemiddellisten",
+				       "epikrise: ' OR 1=1 --", "Tromsø ringte om medisiner" };
+	store *st = open_new();
+
+	assert_int_equal(store_begin(st), 0);
+	for (size_t i = 0; i < 5; i++) {
+		avvik_record r;
+		char ext[8], date[11];
+		int64_t id;
+		snprintf(ext, sizeof ext, "L%zu", i);
+		snprintf(date, sizeof date, "2024-0%zu-15", i + 1);
+		make_record(&r, ext, date, texts[i]);
+		assert_int_equal(store_deviation_put(st, &r, 0, &id), 1);
+		avvik_record_clear(&r);
+	}
+	assert_int_equal(store_deviations_each(st, "c1", classify_orgs, st), 0);
+	assert_int_equal(store_class_run_put(st, "c1", 5), 0);
+	assert_int_equal(store_commit(st), 0);
+	return st;
+}
+
+static int list_ids(void *ctx, const store_list_row *r)
+{
+	sbuf *sb = ctx;
+	sbuf_addf(sb, "%lld%s;", (long long)r->id, r->overridden ? "o" : "");
+	return 0;
+}
+
+/* The ids store_list_query gives for f, newest first, and the total. */
+static const char *listed(store *st, const store_list_filter *f, sbuf *out)
+{
+	long total = -1;
+
+	sbuf_reset(out);
+	assert_int_equal(store_list_query(st, f, list_ids, out, &total), 0);
+	sbuf_addf(out, "/%ld", total);
+	return out->buf;
+}
+
+static void test_list_query(void **state)
+{
+	store *st = open_listed();
+	store_list_filter f;
+	sbuf out = SBUF_INIT, err = SBUF_INIT;
+	period q1;
+
+	(void)state;
+	store_list_filter_init(&f);
+	assert_string_equal(listed(st, &f, &out), "5;4;3;2;1;/5");
+	/* Norwegian forms and case fold together, as a prefix of the stem */
+	f.search = "epikrise";
+	assert_string_equal(listed(st, &f, &out), "4;2;1;/3");
+	f.search = "Epikrisen";
+	assert_string_equal(listed(st, &f, &out), "4;2;1;/3");
+	f.search = "EPIKRISE";
+	assert_string_equal(listed(st, &f, &out), "4;2;1;/3");
+	f.search = "tromsø";
+	assert_string_equal(listed(st, &f, &out), "5;/1");
+	/* query syntax is data: quotes, operators, stars */
+	f.search = "' OR 1=1 --";
+	assert_string_equal(listed(st, &f, &out), "4;/1");
+	f.search = "\" OR NEAR(a b) * ^ -";
+	assert_string_equal(listed(st, &f, &out), "/0");
+	f.search = "   ";
+	assert_string_equal(listed(st, &f, &out), "5;4;3;2;1;/5");
+	f.search = NULL;
+	/* org: reporter or concerned, sub-units included */
+	f.org = "narvik";
+	assert_string_equal(listed(st, &f, &out), "4;2;/2");
+	f.org = "unn";
+	assert_string_equal(listed(st, &f, &out), "5;4;3;2;1;/5");
+	f.org = "tromso' OR '1'='1";
+	assert_string_equal(listed(st, &f, &out), "/0");
+	f.org = NULL;
+	/* scope: what a reader may see; empty sees nothing */
+	f.scope = "tromso";
+	assert_string_equal(listed(st, &f, &out), "5;3;1;/3");
+	f.scope = "narvik,nordreisa";
+	assert_string_equal(listed(st, &f, &out), "4;2;/2");
+	f.scope = "";
+	assert_string_equal(listed(st, &f, &out), "/0");
+	f.scope = "tromso";
+	f.org = "narvik";   /* a filter cannot widen a scope */
+	assert_string_equal(listed(st, &f, &out), "/0");
+	f.org = NULL;
+	f.scope = NULL;
+	f.category = "epikrise";
+	assert_int_equal(period_parse("2024-Q1", &q1, &err), 0);
+	f.p = &q1;
+	assert_string_equal(listed(st, &f, &out), "2;1;/2");
+	f.p = NULL;
+	f.category = NULL;
+	/* an override changes the effective category and the overridden filter */
+	assert_int_equal(store_override_put(st, 3, "epikrise", NULL, "test", "t", NULL), 0);
+	f.category = "epikrise";
+	assert_string_equal(listed(st, &f, &out), "4;3o;2;1;/4");
+	f.category = NULL;
+	f.overridden = 1;
+	assert_string_equal(listed(st, &f, &out), "3o;/1");
+	f.overridden = 0;
+	assert_string_equal(listed(st, &f, &out), "5;4;2;1;/4");
+	f.overridden = -1;
+	/* a capped count says "more than count_max" */
+	f.count_max = 2;
+	assert_string_equal(listed(st, &f, &out), "5;4;3o;2;1;/3");
+	f.count_max = 5;
+	assert_string_equal(listed(st, &f, &out), "5;4;3o;2;1;/5");
+	f.count_max = 0;
+	/* paging */
+	f.limit = 2;
+	f.offset = 2;
+	assert_string_equal(listed(st, &f, &out), "3o;2;/5");
+	/* no classification under the commit asked for: nothing */
+	f.commit = "c2";
+	f.limit = 0;
+	f.offset = 0;
+	assert_string_equal(listed(st, &f, &out), "/0");
+	sbuf_release(&out);
+	sbuf_release(&err);
+	store_close(st);
+}
+
+static void test_org_in(void **state)
+{
+	(void)state;
+	assert_true(store_org_in("unn-tromso", "unn"));
+	assert_true(store_org_in("unn", "tromso,unn"));
+	assert_false(store_org_in("unn", "unn-tromso"));
+	assert_false(store_org_in("unnx", "unn"));
+	assert_false(store_org_in("tromso", ""));
+	assert_false(store_org_in(NULL, "tromso"));
+	assert_false(store_org_in("tromso", ",,"));
+}
+
+static int history_row(void *ctx, const store_override *o)
+{
+	sbuf *sb = ctx;
+	sbuf_addf(sb, "%s/%s/%s;", o->category ? o->category : "-", o->direction ? o->direction : "-",
+		  o->superseded_at ? "old" : "now");
+	return 0;
+}
+
+/* Overriding only the direction keeps an earlier category override, and
+ * the other way round; the history keeps every step. */
+static void test_override_keeps_parts(void **state)
+{
+	store *st = open_listed();
+	store_override o;
+	sbuf h = SBUF_INIT;
+
+	(void)state;
+	assert_int_equal(store_override_put(st, 2, "legemidler", NULL, "feil kategori", "anne", NULL), 0);
+	assert_int_equal(store_override_put(st, 2, NULL, "unn→kommune", "feil retning", "anne", NULL), 0);
+	assert_int_equal(store_override_get(st, 2, &o), 1);
+	assert_string_equal(o.category, "legemidler");
+	assert_string_equal(o.direction, "unn→kommune");
+	store_override_clear(&o);
+	assert_int_equal(store_override_put(st, 2, "dialog", NULL, "bedre", "per", NULL), 0);
+	assert_int_equal(store_override_get(st, 2, &o), 1);
+	assert_string_equal(o.category, "dialog");
+	assert_string_equal(o.direction, "unn→kommune");
+	assert_string_equal(o.by, "per");
+	store_override_clear(&o);
+	assert_int_equal(store_override_history(st, 2, history_row, &h), 0);
+	assert_string_equal(h.buf, "legemidler/-/old;legemidler/unn→kommune/old;dialog/unn→kommune/now;");
+	assert_int_equal(store_override_put(st, 99, "dialog", NULL, "x", "y", NULL), -2);
+	sbuf_release(&h);
+	store_close(st);
+}
+
+static int audit_row(void *ctx, const char *at, const char *actor, const char *action,
+		     const char *target, const char *detail, const char *addr)
+{
+	sbuf *sb = ctx;
+	(void)at;
+	(void)addr;
+	sbuf_addf(sb, "%s %s %s %s;", actor, action, target ? target : "-", detail ? detail : "-");
+	return 0;
+}
+
+static void test_users_sessions_audit(void **state)
+{
+	store *st = open_new();
+	store_user u;
+	sbuf a = SBUF_INIT;
+	char *csrf;
+
+	(void)state;
+	assert_int_equal(store_user_add(st, "anne", "hash1", "adviser", "tromso"), 0);
+	assert_int_equal(store_user_add(st, "anne", "hash2", "admin", ""), -2);
+	assert_int_equal(store_user_add(st, "bob", "h", "superuser", ""), -1);   /* CHECK constraint */
+	assert_int_equal(store_user_get(st, "anne", &u), 1);
+	assert_string_equal(u.pwhash, "hash1");
+	assert_string_equal(u.orgs, "tromso");
+	assert_int_equal(u.locked, 0);
+	/* four failures leave it open, the fifth locks it; a new password unlocks */
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(store_user_login_failed(st, u.id, 5, 900), 0);
+		store_user_clear(&u);
+		assert_int_equal(store_user_get(st, "anne", &u), 1);
+		assert_int_equal(u.locked, i == 4);
+	}
+	assert_int_equal(store_user_set_pwhash(st, "anne", "hash3"), 0);
+	store_user_clear(&u);
+	assert_int_equal(store_user_get(st, "anne", &u), 1);
+	assert_int_equal(u.locked, 0);
+	assert_int_equal(u.failed, 0);
+	assert_int_equal(store_user_set_pwhash(st, "nobody", "x"), -2);
+	/* sessions: found by token hash, gone when expired, deleted or the user disabled */
+	assert_int_equal(store_session_put(st, "tok1", u.id, "csrf1", 3600), 0);
+	assert_int_equal(store_session_put(st, "tok2", u.id, "csrf2", -1), 0);
+	store_user_clear(&u);
+	assert_int_equal(store_session_get(st, "tok1", &u, &csrf), 1);
+	assert_string_equal(u.name, "anne");
+	assert_string_equal(csrf, "csrf1");
+	free(csrf);
+	store_user_clear(&u);
+	assert_int_equal(store_session_get(st, "tok2", &u, &csrf), 0);
+	assert_int_equal(store_session_get(st, "nope", &u, &csrf), 0);
+	assert_int_equal(store_user_set_disabled(st, "anne", 1), 0);
+	assert_int_equal(store_session_get(st, "tok1", &u, &csrf), 0);
+	assert_int_equal(store_user_set_disabled(st, "anne", 0), 0);
+	assert_int_equal(store_session_delete(st, "tok1"), 0);
+	assert_int_equal(store_session_get(st, "tok1", &u, &csrf), 0);
+	assert_int_equal(store_audit_put(st, "anne", "login", NULL, NULL, "127.0.0.1"), 0);
+	assert_int_equal(store_audit_put(st, "anne", "override", "deviation 3", "dialog", "127.0.0.1"), 0);
+	assert_int_equal(store_audit_each(st, 0, audit_row, &a), 0);
+	assert_string_equal(a.buf, "anne override deviation 3 dialog;anne login - -;");
+	sbuf_release(&a);
 	store_close(st);
 }
 
@@ -368,6 +616,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_query, setup, teardown),
+		cmocka_unit_test(test_org_in),
+		cmocka_unit_test_setup_teardown(test_override_keeps_parts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users_sessions_audit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
