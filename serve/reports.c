@@ -139,7 +139,6 @@ void serve_report_page(serve_req *rq, serve_resp *rs, const char *kind)
 	memset(&o, 0, sizeof o);
 	o.commit = rq->commit;
 	o.format = REPORT_HTML;
-	o.csv_nb = 1;
 	o.category_label = label_cb;
 	o.label_ctx = rq;
 	o.no_text = !serve_may_report_text(rq->role, rq->user.orgs, org);

@@ -353,6 +353,9 @@ static void test_nested_batch(void **state)
 	assert_int_equal(t.deviations, 1);
 	avvik_record_clear(&a);
 	avvik_record_clear(&b);
+	store_close(st);
+}
+
 /* Five deviations classified under c1: odd ids reported by tromso, even
  * ids by narvik-legevakt (a sub-unit of narvik); all concern unn-tromso. */
 static int classify_orgs(void *ctx, int64_t id, const avvik_record *r)
