@@ -325,7 +325,7 @@ int cmd_override(cli_config *cfg, int argc, char **argv)
 		{
 			sbuf target = SBUF_INIT;
 			sbuf_addf(&target, "deviation %lld", (long long)id);
-			store_audit_put(st, by, "override", target.buf, reason, "cli");
+			store_audit_put(st, by, "override", target.buf, reason_kept.buf, "cli");
 			sbuf_release(&target);
 		}
 		break;

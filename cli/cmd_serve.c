@@ -6,6 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The key's scrubber, for what advisers type. */
+static void serve_scrub(void *ctx, sbuf *text)
+{
+	ingest_scrub_text(ctx, text);
+}
+
 int cmd_serve(cli_config *cfg, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -14,6 +20,9 @@ int cmd_serve(cli_config *cfg, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	serve_opts o;
+	unsigned char key[64];
+	size_t key_len = sizeof key;
+	ingest_ctx scrub;
 	sbuf err = SBUF_INIT;
 	char *dir, *end;
 	store *st;
@@ -42,6 +51,15 @@ int cmd_serve(cli_config *cfg, int argc, char **argv)
 	store_close(st);
 	if (!dir)
 		return EXIT_USAGE;
+	if (cli_key_load(cfg->key_file, key, &key_len)) {
+		free(dir);
+		return EXIT_USAGE;
+	}
+	memset(&scrub, 0, sizeof scrub);
+	scrub.hmac_key = key;
+	scrub.hmac_key_len = key_len;
+	o.scrub = serve_scrub;
+	o.scrub_ctx = &scrub;
 	o.db = cfg->db;
 	o.rules_dir = dir;
 	o.tls_cert = cfg->tls_cert;

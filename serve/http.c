@@ -477,6 +477,10 @@ int serve_run(const serve_opts *o, sbuf *err)
 	sigset_t sigs;
 	int loopback, sig, rc = -1;
 
+	if (!o->scrub) {
+		sbuf_adds(err, "serve: no scrubber for typed text (a programming error)");
+		return -1;
+	}
 	memset(&srv, 0, sizeof srv);
 	srv.o = o;
 	pthread_mutex_init(&srv.mu, NULL);
@@ -557,4 +561,9 @@ out:
 	sbuf_release(&cert);
 	sbuf_release(&key);
 	return rc;
+}
+
+void serve_scrub_text(serve_req *rq, sbuf *text)
+{
+	rq->srv->o->scrub(rq->srv->o->scrub_ctx, text);
 }

@@ -485,7 +485,7 @@ void serve_override_post(serve_req *rq, serve_resp *rs, int64_t id)
 	avvik_record r;
 	avvik_class c;
 	direction d = DIR_UKJENT;
-	sbuf target = SBUF_INIT, detail = SBUF_INIT, to = SBUF_INIT;
+	sbuf target = SBUF_INIT, detail = SBUF_INIT, to = SBUF_INIT, kept = SBUF_INIT;
 
 	if (record_gate(rq, rs, id, &r, &c))
 		return;
@@ -506,6 +506,10 @@ void serve_override_post(serve_req *rq, serve_resp *rs, int64_t id)
 		record_render(rq, rs, id, &r, &c, msg);
 		goto out;
 	}
+	/* what a person typed is kept scrubbed, like every other text */
+	sbuf_adds(&kept, reason);
+	serve_scrub_text(rq, &kept);
+	reason = kept.buf;
 	if (store_override_put(rq->st, id, cat, dirs ? direction_name(d) : NULL, reason, rq->user.name, NULL)) {
 		serve_error(rs, rq, 500, "Overstyringen kunne ikke lagres.");
 		goto out;
@@ -517,6 +521,7 @@ void serve_override_post(serve_req *rq, serve_resp *rs, int64_t id)
 	sbuf_addf(&to, "/record/%lld", (long long)id);
 	serve_redirect(rs, to.buf);
 out:
+	sbuf_release(&kept);
 	sbuf_release(&target);
 	sbuf_release(&detail);
 	sbuf_release(&to);

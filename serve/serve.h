@@ -27,6 +27,10 @@ typedef struct {
 	int threads;               /* thread pool size (0: 4) */
 	unsigned connections;      /* connection limit (0: 64) */
 	unsigned timeout;          /* idle seconds before a connection is closed (0: 30) */
+	/* Replaces every fødselsnummer in text a person typed (an override's
+	 * reason) by its pseudonym before it is kept; required. */
+	void (*scrub)(void *ctx, sbuf *text);
+	void *scrub_ctx;
 } serve_opts;
 
 /* Serves until SIGINT or SIGTERM.  Prints "listening on URL" on stdout

@@ -74,4 +74,7 @@ void serve_override_post(serve_req *rq, serve_resp *rs, int64_t id);
 void serve_reports_page(serve_req *rq, serve_resp *rs);
 void serve_report_page(serve_req *rq, serve_resp *rs, const char *kind);
 
+/* Text a person typed, scrubbed in place with the installation's key. */
+void serve_scrub_text(serve_req *rq, sbuf *text);
+
 #endif

@@ -304,51 +304,52 @@ static int store_migrate(store *st, const char *path, sbuf *err)
  * with the file. */
 #define STORE_QUICK_CHECK_MAX ((off_t)16 << 20)
 
-static uint32_t store_be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* An existing database file, before SQLite sees it: a zero-length or
- * foreign file would otherwise be taken as a new, empty database.  0 ok,
- * 1 ok but to be checked whole, -2 damaged (err says why and what to do). */
+/* An existing database file, before SQLite sees it: a zero-length file
+ * would otherwise be taken as a new, empty database.  Only stat(): opening
+ * and closing the file here would drop the POSIX locks this process's
+ * other connections hold on it (SQLite's own warning), and another
+ * process could then delete the WAL from under them.  0 ok, 1 small (to
+ * be checked whole), -2 damaged (err says why and what to do). */
 static int store_check_file(const char *path, sbuf *err)
 {
-	static const char magic[16] = "SQLite format 3";
-	unsigned char h[100];
-	struct stat sb, wal;
-	sbuf walpath = SBUF_INIT;
-	uint32_t page, pages;
-	ssize_t n;
-	int fd, have_wal;
+	struct stat sb;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sb) < 0) {
-		if (fd >= 0)
-			close(fd);
+	if (stat(path, &sb) < 0)
 		return 0;   /* SQLite says what is wrong */
-	}
-	n = pread(fd, h, sizeof h, 0);
-	close(fd);
-	if (sb.st_size == 0 || n < (ssize_t)sizeof h || memcmp(h, magic, sizeof magic)) {
-		sbuf_addf(err, "%s: not an avvik database (%s); restore it from a backup "
-			  "(see README, 'Backup'), or move it away and run 'avvik init'", path,
-			  sb.st_size == 0 ? "the file is empty" : "no SQLite header");
+	if (sb.st_size == 0) {
+		sbuf_addf(err, "%s: not an avvik database (the file is empty); restore it from a "
+			  "backup (see README, 'Backup'), or move it away and run 'avvik init'", path);
 		return -2;
 	}
-	page = (uint32_t)h[16] << 8 | h[17];
-	if (page == 1)
-		page = 65536;
-	pages = store_be32(h + 28);
+	return sb.st_size <= STORE_QUICK_CHECK_MAX;
+}
+
+/* After SQLite opened it: does the file hold the pages the database says
+ * it has?  (Only when no WAL holds pages not yet in the file.) */
+static int store_size_mismatch(store *st, const char *path)
+{
+	sqlite3_stmt *q;
+	sqlite3_int64 pages = -1, page = -1;
+	struct stat sb, wal;
+	sbuf walpath = SBUF_INIT;
+	int have_wal;
+
 	sbuf_addf(&walpath, "%s-wal", path);
 	have_wal = stat(walpath.buf, &wal) == 0 && wal.st_size > 0;
 	sbuf_release(&walpath);
-	/* the in-header size is valid when the change counters agree; with a
-	 * WAL the file holds only what was checkpointed */
-	if (!have_wal && store_be32(h + 24) == store_be32(h + 92) && pages &&
-	    (off_t)pages * page != sb.st_size)
-		return 1;
-	return sb.st_size <= STORE_QUICK_CHECK_MAX;
+	if (have_wal || stat(path, &sb) < 0)
+		return 0;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_count", -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			pages = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+	}
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			page = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+	}
+	return pages < 0 || page < 0 || pages * page != (sqlite3_int64)sb.st_size;
 }
 
 /* PRAGMA quick_check: 0 "ok", -2 damaged (err names the first problem). */
@@ -412,11 +413,14 @@ int store_open(store **out, const char *path, int create, sbuf *err)
 			 " PRAGMA cache_size = -32768; PRAGMA journal_size_limit = 67108864;",
 			 NULL, NULL, NULL) != SQLITE_OK) {
 		int code = sqlite3_errcode(st->db);
-		store_set_err(err, path, "cannot configure database", st->db);
+		store_set_err(err, path, code == SQLITE_CORRUPT || code == SQLITE_NOTADB
+			      ? "the database is damaged" : "cannot configure database", st->db);
 		if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
 			check = -2;
 		goto fail;
 	}
+	if (!st->created && !check && store_size_mismatch(st, path))
+		check = 1;
 	if (check > 0 && (check = store_quick_check(st, path, err)) < 0)
 		goto fail;
 	if (store_migrate(st, path, err))
