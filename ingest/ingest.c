@@ -509,8 +509,12 @@ int ingest_file_read(const ingest_ctx *ctx, const char *path, ingest_format fmt,
 	ingest_scrub_text(ctx, &origin);
 	/* O_NONBLOCK: a FIFO put in the file's place must not hang the run */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
+	if (fd < 0) {
+		saved = errno;
+		sbuf_release(&origin);
+		errno = saved;
 		return -1;
+	}
 	if (fstat(fd, &st) < 0)
 		goto fail;
 	if (!S_ISREG(st.st_mode)) {
