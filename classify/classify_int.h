@@ -41,6 +41,8 @@ typedef struct {
 	char *name;     /* repo-relative: "categories.yaml", "rules/x.yaml" */
 	sbuf data;
 } classify_file;
+/* Frees n files and the array. */
+void classify_files_free(classify_file *files, size_t n);
 
 /* ---- the loaded rule set ---- */
 typedef struct {

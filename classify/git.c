@@ -284,12 +284,7 @@ int classify_rules_load(classify_rules **out, const char *repo_path, const char 
 	if (rc)
 		sbuf_addf(err, " (in commit %.12s)", hex);
 out:
-	for (i = 0; i < n; i++) {
-		free(files[i].name);
-		free(files[i].path);
-		sbuf_release(&files[i].data);
-	}
-	free(files);
+	classify_files_free(files, n);
 	git_tree_free(rules_tree);
 	git_tree_free(tree);
 	git_object_free(cobj);
@@ -357,12 +352,7 @@ int classify_trainset_load(classify_trainset *t, const char *repo_path, const ch
 	for (i = 0, rc = 0; i < n && !rc; i++)
 		rc = classify_trainset_read(t, files[i].name, files[i].data.buf, files[i].data.len, err);
 out:
-	for (i = 0; i < n; i++) {
-		free(files[i].name);
-		free(files[i].path);
-		sbuf_release(&files[i].data);
-	}
-	free(files);
+	classify_files_free(files, n);
 	git_tree_free(sub);
 	git_tree_free(tree);
 	git_object_free(cobj);

@@ -1202,7 +1202,7 @@ static int classify_read_one(classify_file **files, size_t *n, const char *dir, 
 	return 0;
 }
 
-static void classify_files_free(classify_file *files, size_t n)
+void classify_files_free(classify_file *files, size_t n)
 {
 	size_t i;
 

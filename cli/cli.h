@@ -107,8 +107,6 @@ int cli_report_rules_open(cli_config *cfg, store *st, cli_report_rules **out, re
 void cli_report_rules_free(cli_report_rules *rr);
 /* The categories an FSU owns, comma-separated into cats; NULL when none. */
 const char *cli_fsu_categories(cli_report_rules *rr, const char *fsu, sbuf *cats);
-/* The period before p of the same number of months, named as one ("2024-Q3"). */
-int cli_period_before(const period *p, period *out);
 
 /* Reads path into cfg.  0 ok; -1 with err = "file:line: key: what is wrong". */
 int cli_config_load(cli_config *cfg, const char *path, sbuf *err);

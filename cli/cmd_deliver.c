@@ -401,7 +401,7 @@ static int deliver_one(cli_config *cfg, store *st, const cli_delivery *d, const 
 	int rc = EXIT_DONE;
 	size_t n_targets = d->report == DELIVER_FEEDBACK ? d->n_org : 1;
 
-	if (delivery_period(d, today, &p, &err) || cli_period_before(&p, &vs)) {
+	if (delivery_period(d, today, &p, &err) || period_before(&p, &vs)) {
 		log_error("delivery %s: %s", d->name, err.len ? err.buf : "no period before");
 		sbuf_release(&err);
 		return EXIT_PARTIAL;

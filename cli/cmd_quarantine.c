@@ -18,9 +18,7 @@ typedef struct {
 
 static void quar_shown(const quar_list *l, const char *s, sbuf *out)
 {
-	sbuf_reset(out);
-	sbuf_adds(out, s ? s : "-");
-	ingest_scrub_text(&l->scrub, out);
+	ingest_name_shown(&l->scrub, s ? s : "-", out);
 	/* one item, one line */
 	for (size_t i = 0; i < out->len; i++)
 		if ((unsigned char)out->buf[i] < 0x20)

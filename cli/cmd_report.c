@@ -334,42 +334,6 @@ void cli_report_rules_free(cli_report_rules *rr)
 	free(rr);
 }
 
-/* The period before p of the same number of months (cli.h). */
-int cli_period_before(const period *p, period *out)
-{
-	int y, m;
-	sbuf spec = SBUF_INIT, err = SBUF_INIT;
-	int rc;
-
-	if (sscanf(p->start, "%4d-%2d", &y, &m) != 2)
-		return -1;
-	m -= p->months;
-	while (m < 1) {
-		m += 12;
-		y--;
-	}
-	{
-		int ey = y, em = m + p->months - 1;
-		while (em > 12) {
-			em -= 12;
-			ey++;
-		}
-		sbuf_addf(&spec, "%04d-%02d..%04d-%02d", y, m, ey, em);
-	}
-	rc = period_parse(spec.buf, out, &err);
-	/* a whole year, quarter or month is named as one: "2024-Q3", not
-	 * "2024-07..2024-09" */
-	if (!rc && p->months == 12 && !strcmp(p->start + 4, "-01-01"))
-		snprintf(out->label, sizeof out->label, "%04d", y);
-	else if (!rc && p->months == 3 && (m - 1) % 3 == 0)
-		snprintf(out->label, sizeof out->label, "%04d-Q%d", y, (m - 1) / 3 + 1);
-	else if (!rc && p->months == 1)
-		snprintf(out->label, sizeof out->label, "%04d-%02d", y, m);
-	sbuf_release(&spec);
-	sbuf_release(&err);
-	return rc;
-}
-
 int cmd_report(cli_config *cfg, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -483,7 +447,7 @@ int cmd_report(cli_config *cfg, int argc, char **argv)
 		}
 		if (parse_period_arg(a.period, &pa))
 			return EXIT_USAGE;
-		if (a.vs ? parse_period_arg(a.vs, &pb) : cli_period_before(&pa, &pb)) {
+		if (a.vs ? parse_period_arg(a.vs, &pb) : period_before(&pa, &pb)) {
 			log_error("report summary: no period before %s", a.period);
 			return EXIT_USAGE;
 		}

@@ -80,14 +80,6 @@ static int pipeline_quarantine(ingest_run *run, const ingest_item *it, const cha
 	return 0;
 }
 
-const char *pipeline_shown(const ingest_run *run, const char *name, sbuf *tmp)
-{
-	sbuf_reset(tmp);
-	sbuf_adds(tmp, name);
-	ingest_scrub_text(run->ictx, tmp);
-	return tmp->buf;
-}
-
 void pipeline_file_begin(ingest_run *run, const char *path)
 {
 	memset(&run->file, 0, sizeof run->file);
@@ -105,7 +97,7 @@ int pipeline_file_resolve(ingest_run *run)
 	if (n > 0) {
 		sbuf shown = SBUF_INIT;
 		log_info("%s: %d item%s in quarantine resolved: read again without them",
-			 pipeline_shown(run, run->file_path, &shown), n, n == 1 ? "" : "s");
+			 ingest_name_shown(run->ictx, run->file_path, &shown), n, n == 1 ? "" : "s");
 		sbuf_release(&shown);
 	}
 	return n < 0 ? -1 : 0;

@@ -550,10 +550,6 @@ static int files_batch_add(files_scan *s, int64_t bytes)
 
 /* ---- reading one file ---- */
 
-static const char *files_shown(const files_scan *s, const char *path, sbuf *tmp)
-{
-	return pipeline_shown(s->run, path, tmp);
-}
 
 /* The outcome of reading a file, stored by the writer: its items are
  * already with the sink (sequential) or replayed from a batch (jobs > 1). */
@@ -572,7 +568,7 @@ static int files_store_end(files_scan *s, files_dir *d, const char *path, int rc
 	}
 	if (run->db_failed || (rc == 0 && saved_errno == 0)) {
 		/* the message before the rollback clears it */
-		log_error("%s: database write failed: %s", files_shown(s, path, &shown),
+		log_error("%s: database write failed: %s", ingest_name_shown(s->ictx, path, &shown),
 			  store_errmsg(st));
 		sbuf_release(&shown);
 		store_rollback(st);
@@ -585,9 +581,9 @@ static int files_store_end(files_scan *s, files_dir *d, const char *path, int rc
 	/* Could not be read: nothing of it was stored; the next run tries again. */
 	if (saved_errno == ESTALE)
 		log_error("%s: changed while being read; nothing of it was stored, "
-			  "it is read again whole next run", files_shown(s, path, &shown));
+			  "it is read again whole next run", ingest_name_shown(s->ictx, path, &shown));
 	else
-		log_warn("%s: cannot read: %s", files_shown(s, path, &shown), strerror(saved_errno));
+		log_warn("%s: cannot read: %s", ingest_name_shown(s->ictx, path, &shown), strerror(saved_errno));
 	sbuf_release(&shown);
 	s->total->failed = 1;
 	if (d)
@@ -643,7 +639,7 @@ static int files_visit(void *ctx, const char *path)
 	if (stat(path, &sb) != 0) {
 		int e = errno;
 		sbuf shown = SBUF_INIT;
-		log_warn("%s: %s", files_shown(s, path, &shown), strerror(e));
+		log_warn("%s: %s", ingest_name_shown(s->ictx, path, &shown), strerror(e));
 		sbuf_release(&shown);
 		files_problem(s, path);
 		goto out;
@@ -656,7 +652,7 @@ static int files_visit(void *ctx, const char *path)
 			 * bytes in the quarantine table, for any reader of a copy */
 			sbuf shown = SBUF_INIT;
 			log_warn("%s: skipped: avvik's own file (its database, key, configuration "
-				 "or a secret), never read as input", files_shown(s, path, &shown));
+				 "or a secret), never read as input", ingest_name_shown(s->ictx, path, &shown));
 			sbuf_release(&shown);
 			s->total->skipped++;
 			goto out;

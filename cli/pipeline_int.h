@@ -36,9 +36,7 @@ void pipeline_file_begin(ingest_run *run, const char *path);
  * that did not come back are resolved.  0 or -1. */
 int pipeline_file_resolve(ingest_run *run);
 void pipeline_file_end(ingest_run *run);
-/* A name as messages show it: a name a sender chose may hold a
- * fødselsnummer (tmp holds the text). */
-const char *pipeline_shown(const ingest_run *run, const char *name, sbuf *tmp);
+
 
 /* The ingest_ctx sink: stores one item inside the caller's transaction.
  * 0, or -1 after setting run->db_failed. */

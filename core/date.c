@@ -193,9 +193,14 @@ int period_before(const period *p, period *out)
 		sbuf_addf(&spec, "%04d-%02d..%04d-%02d", y, m, ey, em);
 	}
 	rc = period_parse(spec.buf, out, &err);
-	/* a whole year or quarter keeps its short label */
+	/* a whole year, quarter or month is named as one: "2024-Q3", not
+	 * "2024-07..2024-09" */
 	if (!rc && p->months == 12 && !strcmp(p->start + 4, "-01-01"))
 		snprintf(out->label, sizeof out->label, "%04d", y);
+	else if (!rc && p->months == 3 && (m - 1) % 3 == 0)
+		snprintf(out->label, sizeof out->label, "%04d-Q%d", y, (m - 1) / 3 + 1);
+	else if (!rc && p->months == 1)
+		snprintf(out->label, sizeof out->label, "%04d-%02d", y, m);
 	sbuf_release(&spec);
 	sbuf_release(&err);
 	return rc;

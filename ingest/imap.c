@@ -233,33 +233,32 @@ const char *ingest_imap_mailbox(const ingest_imap *im)
 	return im->mailbox;
 }
 
-/* What went wrong, in words an operator can act on. */
-static void imap_explain(ingest_imap *im, CURLcode rc, const char *what, sbuf *err)
+/* What went wrong, in words an operator can act on (IMAP and SMTP). */
+const char *ingest_curl_hint(int rc)
 {
-	const char *hint = "";
-
-	switch (rc) {
+	switch ((CURLcode)rc) {
 	case CURLE_LOGIN_DENIED:
-		hint = " (wrong user or password?)";
-		break;
+		return " (wrong user or password?)";
 	case CURLE_USE_SSL_FAILED:
-		hint = " (the server offers no STARTTLS; tls = starttls-optional or none allows that)";
-		break;
+		return " (the server offers no STARTTLS; tls = starttls-optional or none allows that)";
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CONNECT_ERROR:
-		hint = " (TLS failed: is the server's certificate trusted? see ca_file)";
-		break;
+		return " (TLS failed: is the server's certificate trusted? see ca_file)";
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
-		hint = " (server unreachable)";
-		break;
+		return " (server unreachable)";
 	case CURLE_OPERATION_TIMEDOUT:
-		hint = " (no answer within the timeout)";
-		break;
+		return " (no answer within the timeout)";
 	default:
-		break;
+		return "";
 	}
+}
+
+static void imap_explain(ingest_imap *im, CURLcode rc, const char *what, sbuf *err)
+{
+	const char *hint = ingest_curl_hint(rc);
+
 	sbuf_addf(err, "%s: %s: %s%s", im->shown, what,
 		  im->errbuf[0] ? im->errbuf : curl_easy_strerror(rc), hint);
 }

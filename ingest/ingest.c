@@ -705,15 +705,18 @@ static int ingest_walk_list(const char *dir, ingest_walk_names *l)
 	return 0;
 }
 
-/* A name as the walk's warnings show it: scrubbed (a name a sender chose
- * may hold a fødselsnummer).  tmp holds the text. */
-static const char *ingest_walk_shown(const ingest_walker *w, const char *path, sbuf *tmp)
+const char *ingest_name_shown(const ingest_ctx *ctx, const char *name, sbuf *tmp)
 {
 	sbuf_reset(tmp);
-	sbuf_adds(tmp, path);
-	if (w->names)
-		ingest_scrub_text(w->names, tmp);
+	sbuf_adds(tmp, name);
+	if (ctx)
+		ingest_scrub_text(ctx, tmp);
 	return tmp->buf;
+}
+
+static const char *ingest_walk_shown(const ingest_walker *w, const char *path, sbuf *tmp)
+{
+	return ingest_name_shown(w->names, path, tmp);
 }
 
 /* An entry that cannot be looked at: a remembered one that is gone is the

@@ -209,6 +209,10 @@ int ingest_fnr_valid(const char *digits11);
  * included, in text with "[pasient:XXXXXXXXXX]", a keyed HMAC-SHA256
  * pseudonym (10 hex digits) of the number.  Returns how many were replaced. */
 int ingest_scrub_text(const ingest_ctx *ctx, sbuf *text);
+/* name as a message may show it: a copy in tmp, scrubbed (a file name a
+ * sender chose may hold a fødselsnummer); ctx NULL: as it is.  Returns
+ * tmp->buf. */
+const char *ingest_name_shown(const ingest_ctx *ctx, const char *name, sbuf *tmp);
 /* The pseudonym token of one number, without brackets (out gets 10 hex). */
 void ingest_pseudonym(const ingest_ctx *ctx, const char *digits11, sbuf *out);
 

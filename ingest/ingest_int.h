@@ -30,6 +30,9 @@ size_t ingest_max_file_size(const ingest_ctx *ctx);
  * substitution, no DTD loading, no XML_PARSE_HUGE. */
 /* libcurl's global setup, once per process, from any thread. */
 void ingest_curl_init(void);
+/* A hint an operator can act on for a failed transfer (a CURLcode): "" or
+ * " (wrong user or password?)" and the like; IMAP and SMTP share it. */
+const char *ingest_curl_hint(int rc);
 
 int ingest_xml_options(void);
 

@@ -96,21 +96,7 @@ int ingest_smtp_send(const ingest_smtp_opts *o, const char *msg, size_t len, sbu
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
-		switch (rc) {
-		case CURLE_LOGIN_DENIED: hint = " (wrong user or password?)"; break;
-		case CURLE_USE_SSL_FAILED:
-			hint = " (the server offers no STARTTLS; tls = starttls-optional or none allows that)";
-			break;
-		case CURLE_PEER_FAILED_VERIFICATION:
-		case CURLE_SSL_CACERT_BADFILE:
-		case CURLE_SSL_CONNECT_ERROR:
-			hint = " (TLS failed: is the server's certificate trusted? see ca_file)";
-			break;
-		case CURLE_COULDNT_CONNECT:
-		case CURLE_COULDNT_RESOLVE_HOST: hint = " (server unreachable)"; break;
-		case CURLE_OPERATION_TIMEDOUT: hint = " (no answer within the timeout)"; break;
-		default: break;
-		}
+		hint = ingest_curl_hint(rc);
 		long code = 0;
 
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
